@@ -1,0 +1,415 @@
+//! Time-binned aggregation with exact distinct counts and bounded memory.
+//!
+//! Two tables are built at once (DESIGN §3):
+//! - observations, per (bin, proto, dst_port, signature): packets, bytes, distinct sources
+//!   (exact, plus an HLL sketch that merges across bins), distinct destinations;
+//! - sources, per (hour, src, signature): first/last seen, packets, bytes, distinct
+//!   destinations and ports, the most-hit ports, TTL range.
+//!
+//! Exact distinct counts use one hash set of `(entry id, address)` pairs per kind instead of a
+//! set per entry: one probe per packet, no per-entry allocation. Entries live in slabs whose
+//! ids are recycled when a bin or hour is flushed, so memory follows the number of *open*
+//! bins, not the length of the capture.
+//!
+//! A bin is flushed once a packet two bins later arrives (one bin of grace for slightly
+//! out-of-order captures). A packet older than that opens the bin again and produces a second
+//! row for the same key: counts still add up, and sketches still merge, but the exact
+//! `sources`/`destinations` of the two rows must not be added (see docs/schema.md).
+
+use datasketches::hash::value::raw_bytes;
+use datasketches::hll::{HllSketch, HllType};
+use hashbrown::{HashMap, HashSet};
+use kansoku_classify::SignatureId;
+
+use crate::record::{Addr, PacketRecord, addr_to_ip};
+use crate::rows::{ObservationRow, PortCount, SourceRow};
+
+const HOUR_NS: i64 = 3_600_000_000_000;
+
+/// log2 of the HLL register count: 4096 registers, about 1.6 % standard error, a few hundred
+/// bytes in sparse mode (small bins) and 2 KiB dense.
+pub const HLL_LG_K: u8 = 12;
+
+/// How many of a source's most-hit ports its row lists.
+const TOP_PORTS: usize = 5;
+
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+struct ObsKey {
+    bin: i64,
+    dst_port: u16,
+    signature: SignatureId,
+    proto: u8,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+struct SrcKey {
+    hour: i64,
+    src: Addr,
+    signature: SignatureId,
+}
+
+struct ObsAcc {
+    key: ObsKey,
+    packets: u64,
+    bytes: u64,
+    sources: u64,
+    destinations: u64,
+}
+
+struct SrcAcc {
+    key: SrcKey,
+    first_ns: i64,
+    last_ns: i64,
+    packets: u64,
+    bytes: u64,
+    destinations: u64,
+    ttl_min: u8,
+    ttl_max: u8,
+    /// The observation entry of this source's previous packet: if the next packet falls in the
+    /// same one, the source is already counted there and the set probe is skipped.
+    last_obs: u32,
+    /// Port counts are kept as runs: consecutive packets to the same port (the common case
+    /// for a scanner) cost no hash probe; a run is folded into `src_ports` when it ends.
+    run_port: u32,
+    run_count: u64,
+}
+
+/// A slab of entries with recycled ids.
+struct Slab<T> {
+    entries: Vec<Option<T>>,
+    free: Vec<u32>,
+}
+
+impl<T> Slab<T> {
+    fn new() -> Self {
+        Self {
+            entries: Vec::new(),
+            free: Vec::new(),
+        }
+    }
+
+    fn insert(&mut self, value: T) -> u32 {
+        match self.free.pop() {
+            Some(id) => {
+                self.entries[id as usize] = Some(value);
+                id
+            }
+            None => {
+                self.entries.push(Some(value));
+                (self.entries.len() - 1) as u32
+            }
+        }
+    }
+
+    #[inline]
+    fn get_mut(&mut self, id: u32) -> &mut T {
+        self.entries[id as usize]
+            .as_mut()
+            .expect("ids in the index always point at live entries")
+    }
+
+    fn remove(&mut self, id: u32) -> T {
+        self.free.push(id);
+        self.entries[id as usize]
+            .take()
+            .expect("ids in the index always point at live entries")
+    }
+}
+
+/// Rows produced by a flush, ready to be written.
+#[derive(Debug, Default)]
+pub struct Flushed {
+    pub observations: Vec<ObservationRow>,
+    pub sources: Vec<SourceRow>,
+}
+
+impl Flushed {
+    pub fn is_empty(&self) -> bool {
+        self.observations.is_empty() && self.sources.is_empty()
+    }
+}
+
+/// Aggregates packet records into observation and source rows.
+pub struct Aggregator {
+    bin_ns: i64,
+    obs_index: HashMap<ObsKey, u32>,
+    obs: Slab<ObsAcc>,
+    obs_sources: HashSet<(u32, Addr)>,
+    obs_destinations: HashSet<(u32, Addr)>,
+    src_index: HashMap<SrcKey, u32>,
+    srcs: Slab<SrcAcc>,
+    src_destinations: HashSet<(u32, Addr)>,
+    src_ports: HashMap<(u32, u32), u64>,
+    /// One-entry cache of the last observation key: darknet traffic is dominated by a few
+    /// ports, so consecutive packets usually share it.
+    last_obs: Option<(ObsKey, u32)>,
+    newest_bin: i64,
+}
+
+impl Aggregator {
+    /// `bin_ns`: the observation bin width in nanoseconds (a divisor of an hour keeps bins
+    /// aligned with the hourly source rows).
+    pub fn new(bin_ns: i64) -> Self {
+        assert!(bin_ns > 0, "bin width must be positive");
+        Self {
+            bin_ns,
+            obs_index: HashMap::new(),
+            obs: Slab::new(),
+            obs_sources: HashSet::new(),
+            obs_destinations: HashSet::new(),
+            src_index: HashMap::new(),
+            srcs: Slab::new(),
+            src_destinations: HashSet::new(),
+            src_ports: HashMap::new(),
+            last_obs: None,
+            newest_bin: i64::MIN,
+        }
+    }
+
+    /// Add one packet. Returns `true` when a bin boundary passed and [`flush_closed`]
+    /// (Self::flush_closed) has rows to give.
+    #[inline]
+    pub fn add(&mut self, r: &PacketRecord) -> bool {
+        let bin = r.ts_ns.div_euclid(self.bin_ns);
+        let crossed = bin > self.newest_bin;
+        if crossed {
+            self.newest_bin = bin;
+        }
+        let obs_key = ObsKey {
+            bin,
+            dst_port: r.dst_port,
+            signature: r.signature,
+            proto: r.proto,
+        };
+        let obs_id = match self.last_obs {
+            Some((key, id)) if key == obs_key => id,
+            _ => {
+                let id = match self.obs_index.get(&obs_key) {
+                    Some(&id) => id,
+                    None => {
+                        let id = self.obs.insert(ObsAcc {
+                            key: obs_key,
+                            packets: 0,
+                            bytes: 0,
+                            sources: 0,
+                            destinations: 0,
+                        });
+                        self.obs_index.insert(obs_key, id);
+                        id
+                    }
+                };
+                self.last_obs = Some((obs_key, id));
+                id
+            }
+        };
+        let new_destination = self.obs_destinations.insert((obs_id, r.dst));
+
+        let src_key = SrcKey {
+            hour: r.ts_ns.div_euclid(HOUR_NS),
+            src: r.src,
+            signature: r.signature,
+        };
+        let port = u32::from(r.proto) << 16 | u32::from(r.dst_port);
+        let src_id = match self.src_index.get(&src_key) {
+            Some(&id) => id,
+            None => {
+                let id = self.srcs.insert(SrcAcc {
+                    key: src_key,
+                    first_ns: r.ts_ns,
+                    last_ns: r.ts_ns,
+                    packets: 0,
+                    bytes: 0,
+                    destinations: 0,
+                    ttl_min: r.ttl,
+                    ttl_max: r.ttl,
+                    last_obs: u32::MAX,
+                    run_port: port,
+                    run_count: 0,
+                });
+                self.src_index.insert(src_key, id);
+                id
+            }
+        };
+        let new_src_destination = self.src_destinations.insert((src_id, r.dst));
+        let src = self.srcs.get_mut(src_id);
+        src.first_ns = src.first_ns.min(r.ts_ns);
+        src.last_ns = src.last_ns.max(r.ts_ns);
+        src.packets += 1;
+        src.bytes += u64::from(r.bytes);
+        src.destinations += u64::from(new_src_destination);
+        src.ttl_min = src.ttl_min.min(r.ttl);
+        src.ttl_max = src.ttl_max.max(r.ttl);
+        if src.run_port == port {
+            src.run_count += 1;
+        } else {
+            *self.src_ports.entry((src_id, src.run_port)).or_insert(0) += src.run_count;
+            src.run_port = port;
+            src.run_count = 1;
+        }
+        let new_source = src.last_obs != obs_id && self.obs_sources.insert((obs_id, r.src));
+        src.last_obs = obs_id;
+
+        let obs = self.obs.get_mut(obs_id);
+        obs.packets += 1;
+        obs.bytes += u64::from(r.bytes);
+        obs.sources += u64::from(new_source);
+        obs.destinations += u64::from(new_destination);
+        crossed
+    }
+
+    /// Rows of every bin and hour that can no longer receive in-order packets.
+    pub fn flush_closed(&mut self) -> Flushed {
+        // One bin of grace: bins up to newest-2 are closed, and so are hours that end before
+        // the start of bin newest-1.
+        let bin_cutoff = self.newest_bin.saturating_sub(1);
+        let hour_cutoff_ns = bin_cutoff.saturating_mul(self.bin_ns);
+        self.flush(
+            |k| k.bin < bin_cutoff,
+            |k| (k.hour + 1).saturating_mul(HOUR_NS) <= hour_cutoff_ns,
+        )
+    }
+
+    /// Rows of everything still open (at the end of an input).
+    pub fn flush_all(&mut self) -> Flushed {
+        self.flush(|_| true, |_| true)
+    }
+
+    fn flush(
+        &mut self,
+        obs_closed: impl Fn(&ObsKey) -> bool,
+        src_closed: impl Fn(&SrcKey) -> bool,
+    ) -> Flushed {
+        let mut out = Flushed::default();
+        self.last_obs = None;
+
+        // Observations: find the closed entries, build their sketches from the exact source
+        // sets (one coupon per distinct source, so no per-packet sketch update is needed).
+        let mut closed_obs: HashMap<u32, HllSketch> = HashMap::new();
+        self.obs_index.retain(|key, id| {
+            let closed = obs_closed(key);
+            if closed {
+                closed_obs.insert(*id, new_sketch());
+            }
+            !closed
+        });
+        if !closed_obs.is_empty() {
+            let mut text = String::with_capacity(40);
+            self.obs_sources
+                .retain(|(id, src)| match closed_obs.get_mut(id) {
+                    Some(sketch) => {
+                        update_sketch(sketch, *src, &mut text);
+                        false
+                    }
+                    None => true,
+                });
+            self.obs_destinations
+                .retain(|(id, _)| !closed_obs.contains_key(id));
+            // Sources may still point at a closed entry as their `last_obs`; the id is about
+            // to be recycled, so forget it.
+            for src in self.srcs.entries.iter_mut().flatten() {
+                if closed_obs.contains_key(&src.last_obs) {
+                    src.last_obs = u32::MAX;
+                }
+            }
+            let mut ids: Vec<u32> = closed_obs.keys().copied().collect();
+            ids.sort_unstable();
+            for id in ids {
+                let acc = self.obs.remove(id);
+                let sketch = closed_obs.remove(&id).unwrap_or_else(new_sketch);
+                out.observations.push(ObservationRow {
+                    bin_start_ns: acc.key.bin.saturating_mul(self.bin_ns),
+                    proto: acc.key.proto,
+                    dst_port: acc.key.dst_port,
+                    signature: acc.key.signature,
+                    packets: acc.packets,
+                    bytes: acc.bytes,
+                    sources: acc.sources,
+                    sources_hll: sketch.serialize(),
+                    destinations: acc.destinations,
+                });
+            }
+            out.observations
+                .sort_by_key(|r| (r.bin_start_ns, r.proto, r.dst_port, r.signature));
+        }
+
+        // Sources.
+        let mut closed_srcs: HashSet<u32> = HashSet::new();
+        self.src_index.retain(|key, id| {
+            let closed = src_closed(key);
+            if closed {
+                closed_srcs.insert(*id);
+            }
+            !closed
+        });
+        if !closed_srcs.is_empty() {
+            self.src_destinations
+                .retain(|(id, _)| !closed_srcs.contains(id));
+            let mut ports: HashMap<u32, Vec<PortCount>> = HashMap::new();
+            self.src_ports.retain(|(id, port), count| {
+                if closed_srcs.contains(id) {
+                    ports
+                        .entry(*id)
+                        .or_default()
+                        .push(PortCount::new(*port, *count));
+                    false
+                } else {
+                    true
+                }
+            });
+            for id in closed_srcs {
+                let acc = self.srcs.remove(id);
+                let mut counts = ports.remove(&id).unwrap_or_default();
+                // Fold the open run in, merging with an earlier run on the same port.
+                match counts.iter_mut().find(|p| p.packed() == acc.run_port) {
+                    Some(p) => p.packets += acc.run_count,
+                    None => counts.push(PortCount::new(acc.run_port, acc.run_count)),
+                }
+                let distinct_ports = counts.len() as u64;
+                counts.sort_by(|a, b| b.packets.cmp(&a.packets).then(a.packed().cmp(&b.packed())));
+                counts.truncate(TOP_PORTS);
+                out.sources.push(SourceRow {
+                    hour_ns: acc.key.hour.saturating_mul(HOUR_NS),
+                    src: addr_to_ip(acc.key.src),
+                    signature: acc.key.signature,
+                    first_seen_ns: acc.first_ns,
+                    last_seen_ns: acc.last_ns,
+                    packets: acc.packets,
+                    bytes: acc.bytes,
+                    destinations: acc.destinations,
+                    ports: distinct_ports,
+                    top_ports: counts,
+                    ttl_min: acc.ttl_min,
+                    ttl_max: acc.ttl_max,
+                });
+            }
+            out.sources.sort_by(|a, b| {
+                (a.hour_ns, a.src, a.signature).cmp(&(b.hour_ns, b.src, b.signature))
+            });
+        }
+        out
+    }
+
+    /// Entries currently held (for memory accounting in tests and progress output).
+    pub fn open_entries(&self) -> usize {
+        self.obs_sources.len()
+            + self.obs_destinations.len()
+            + self.src_destinations.len()
+            + self.src_ports.len()
+            + self.obs_index.len()
+            + self.src_index.len()
+    }
+}
+
+fn new_sketch() -> HllSketch {
+    HllSketch::new(HLL_LG_K, HllType::Hll4).expect("lg_k 12 is within the supported range")
+}
+
+/// Sketches hash the *text* form of the address as raw UTF-8 bytes, the encoding Apache
+/// DataSketches uses for strings in every language: a sketch stored here merges with one that
+/// Spark's `hll_sketch_agg(src)` or Druid builds from the `src` column of the sources table.
+fn update_sketch(sketch: &mut HllSketch, src: Addr, text: &mut String) {
+    use std::fmt::Write;
+    text.clear();
+    let _ = write!(text, "{}", addr_to_ip(src));
+    sketch.update(raw_bytes::from_slice(text.as_bytes()));
+}

@@ -1,0 +1,10 @@
+//! The aggregate stage: per time bin counters and distinct counts (exact and HyperLogLog),
+//! and per-source hourly records, in bounded memory.
+
+mod aggregator;
+mod record;
+mod rows;
+
+pub use aggregator::{Aggregator, Flushed, HLL_LG_K};
+pub use record::{Addr, PacketRecord, addr, addr_to_ip};
+pub use rows::{ObservationRow, PortCount, PortName, SourceRow, proto_name};

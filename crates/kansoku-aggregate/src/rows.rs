@@ -1,0 +1,101 @@
+//! The rows aggregation produces: one type per stored table (DESIGN §3).
+
+use std::fmt;
+use std::net::IpAddr;
+
+use kansoku_classify::SignatureId;
+
+/// One row of the `observations` table.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ObservationRow {
+    pub bin_start_ns: i64,
+    pub proto: u8,
+    /// TCP/UDP destination port; ICMP/ICMPv6 `type * 256 + code`; 0 for other protocols.
+    pub dst_port: u16,
+    pub signature: SignatureId,
+    pub packets: u64,
+    pub bytes: u64,
+    /// Distinct sources, exact within this row.
+    pub sources: u64,
+    /// Apache DataSketches HLL (lg_k 12, HLL_4) of the sources' text form.
+    pub sources_hll: Vec<u8>,
+    /// Distinct destinations, exact within this row.
+    pub destinations: u64,
+}
+
+/// One row of the `sources` table.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SourceRow {
+    pub hour_ns: i64,
+    pub src: IpAddr,
+    pub signature: SignatureId,
+    pub first_seen_ns: i64,
+    pub last_seen_ns: i64,
+    pub packets: u64,
+    pub bytes: u64,
+    pub destinations: u64,
+    /// Distinct (protocol, destination port) pairs.
+    pub ports: u64,
+    /// The most-hit ports, most packets first.
+    pub top_ports: Vec<PortCount>,
+    pub ttl_min: u8,
+    pub ttl_max: u8,
+}
+
+/// Packets one source sent to one (protocol, port).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PortCount {
+    pub proto: u8,
+    pub port: u16,
+    pub packets: u64,
+}
+
+impl PortCount {
+    /// From the `proto << 16 | port` packing used on the hot path.
+    pub(crate) fn new(packed: u32, packets: u64) -> Self {
+        Self {
+            proto: (packed >> 16) as u8,
+            port: packed as u16,
+            packets,
+        }
+    }
+
+    pub(crate) fn packed(&self) -> u32 {
+        u32::from(self.proto) << 16 | u32::from(self.port)
+    }
+}
+
+impl fmt::Display for PortCount {
+    /// `tcp/135`, `udp/1434`, `icmp/8.0` (type.code), `proto-47`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", PortName(self.proto, self.port))
+    }
+}
+
+/// A (protocol, port) pair in the form operators write it: `tcp/135`, `icmp/8.0`.
+#[derive(Clone, Copy, Debug)]
+pub struct PortName(pub u8, pub u16);
+
+impl fmt::Display for PortName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let PortName(proto, port) = *self;
+        match proto {
+            6 => write!(f, "tcp/{port}"),
+            17 => write!(f, "udp/{port}"),
+            1 => write!(f, "icmp/{}.{}", port >> 8, port & 0xff),
+            58 => write!(f, "icmp6/{}.{}", port >> 8, port & 0xff),
+            p => write!(f, "proto-{p}"),
+        }
+    }
+}
+
+/// IANA protocol number to the name reports use.
+pub fn proto_name(proto: u8) -> String {
+    match proto {
+        6 => "tcp".into(),
+        17 => "udp".into(),
+        1 => "icmp".into(),
+        58 => "icmp6".into(),
+        p => format!("proto-{p}"),
+    }
+}

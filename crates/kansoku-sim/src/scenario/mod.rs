@@ -1,0 +1,137 @@
+//! Traffic models: who sends what to the telescope, and when.
+//!
+//! Each simulated host is a [`Source`] whose [`Behaviour`] writes the frame due at a given
+//! time and says when its next one is due. The engine interleaves sources by time, so a
+//! model only has to know its own schedule.
+
+pub(crate) mod background;
+pub(crate) mod blaster;
+mod walk;
+pub(crate) mod welchia;
+
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+
+use crate::net::Prefix;
+use crate::population::Logistic;
+use crate::time::MICROS;
+use crate::truth::Tally;
+
+/// What every model needs to know about the capture.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Env {
+    pub telescope: Prefix,
+    /// Capture start and end, Unix microseconds; packets at or after `end_us` are not captured.
+    pub start_us: u64,
+    pub end_us: u64,
+    /// Multiplies the number of sources (and so all packet rates).
+    pub scale: f64,
+}
+
+impl Env {
+    pub(crate) fn period_us(&self) -> u64 {
+        self.end_us - self.start_us
+    }
+}
+
+/// The ground-truth class of a source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Class {
+    Blaster,
+    Welchia,
+    Scan,
+    UdpNoise,
+    Backscatter,
+}
+
+impl Class {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Class::Blaster => "blaster",
+            Class::Welchia => "welchia",
+            Class::Scan => "scan",
+            Class::UdpNoise => "udp-noise",
+            Class::Backscatter => "backscatter",
+        }
+    }
+}
+
+/// The traffic model of one source.
+pub(crate) enum Behaviour {
+    Scan(background::Scanner),
+    Udp(background::UdpNoise),
+    Backscatter(background::Backscatter),
+    Blaster(blaster::Blaster),
+    Welchia(welchia::Welchia),
+}
+
+impl Behaviour {
+    pub(crate) fn class(&self) -> Class {
+        match self {
+            Behaviour::Scan(_) => Class::Scan,
+            Behaviour::Udp(_) => Class::UdpNoise,
+            Behaviour::Backscatter(_) => Class::Backscatter,
+            Behaviour::Blaster(_) => Class::Blaster,
+            Behaviour::Welchia(_) => Class::Welchia,
+        }
+    }
+
+    /// Writes the frame this source sends at `now` into `frame` and returns the time of
+    /// its next frame (never earlier than `now`), or `None` when it has finished.
+    pub(crate) fn emit(
+        &mut self,
+        addr: u32,
+        now: u64,
+        env: &Env,
+        rng: &mut ChaCha8Rng,
+        frame: &mut Vec<u8>,
+    ) -> Option<u64> {
+        match self {
+            Behaviour::Scan(s) => s.emit(addr, now, env, rng, frame),
+            Behaviour::Udp(s) => s.emit(addr, now, env, rng, frame),
+            Behaviour::Backscatter(s) => s.emit(addr, now, env, rng, frame),
+            Behaviour::Blaster(s) => s.emit(addr, now, env, rng, frame),
+            Behaviour::Welchia(s) => s.emit(addr, now, env, rng, frame),
+        }
+    }
+}
+
+/// One simulated host.
+pub(crate) struct Source {
+    pub addr: u32,
+    /// When its first frame is due (Unix microseconds).
+    pub first_us: u64,
+    pub behaviour: Behaviour,
+    pub tally: Tally,
+}
+
+impl Source {
+    pub(crate) fn new(addr: u32, first_us: u64, behaviour: Behaviour) -> Self {
+        Self {
+            addr,
+            first_us,
+            behaviour,
+            tally: Tally::default(),
+        }
+    }
+}
+
+/// First-probe times of the hosts an outbreak of `hosts` (at scale 1) infects: a host
+/// starts scanning within a minute of its infection; hosts infected before the capture
+/// began show up during its first hour.
+pub(crate) fn infected_hosts(hosts: f64, env: &Env, rng: &mut ChaCha8Rng) -> Vec<u64> {
+    let period = env.period_us();
+    let curve = Logistic::for_period(hosts * env.scale, period);
+    curve
+        .arrivals(period)
+        .into_iter()
+        .map(|t| {
+            let delay = if t == 0 {
+                rng.random_range(0..3600 * MICROS)
+            } else {
+                rng.random_range(0..60 * MICROS)
+            };
+            env.start_us + (t + delay).min(period - 1)
+        })
+        .collect()
+}

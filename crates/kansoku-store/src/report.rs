@@ -1,0 +1,205 @@
+//! `kansoku report`: what a darknet saw, in the sections an operator reads first.
+//!
+//! Every section is a SQL query over the stored tables (so anyone can reproduce or extend it
+//! with `kansoku sql`), except the decode health sections, which come from the manifest.
+
+use std::io::Write;
+use std::sync::Arc;
+
+use arrow::array::{ArrayRef, StringArray, UInt64Array};
+use arrow::datatypes::{DataType, Field, Schema};
+use arrow::record_batch::RecordBatch;
+
+use crate::query::{OutputFormat, Query, write_batches};
+use crate::{Store, StoreError};
+
+/// What to report on.
+#[derive(Clone, Debug)]
+pub struct ReportOptions {
+    /// Inclusive lower bound, RFC 3339 UTC.
+    pub from: Option<String>,
+    /// Exclusive upper bound, RFC 3339 UTC.
+    pub to: Option<String>,
+    /// Rows in the "top" sections.
+    pub top: usize,
+}
+
+impl Default for ReportOptions {
+    fn default() -> Self {
+        Self {
+            from: None,
+            to: None,
+            top: 10,
+        }
+    }
+}
+
+/// A computed report: named sections of rows.
+pub struct Report {
+    pub sections: Vec<(&'static str, Vec<RecordBatch>)>,
+}
+
+/// SQL that names a protocol number the way reports print it.
+const PROTO_NAME: &str = "CASE proto WHEN 6 THEN 'tcp' WHEN 17 THEN 'udp' WHEN 1 THEN 'icmp' \
+                          WHEN 58 THEN 'icmp6' ELSE concat('proto-', CAST(proto AS VARCHAR)) END";
+
+impl Report {
+    pub fn compute(store: &Store, options: &ReportOptions) -> Result<Self, StoreError> {
+        let query = Query::new(store)?;
+        let window = |column: &str| {
+            let mut clauses = Vec::new();
+            if let Some(from) = &options.from {
+                clauses.push(format!("{column} >= '{from}'"));
+            }
+            if let Some(to) = &options.to {
+                clauses.push(format!("{column} < '{to}'"));
+            }
+            if clauses.is_empty() {
+                String::new()
+            } else {
+                format!("WHERE {}", clauses.join(" AND "))
+            }
+        };
+        let obs = window("bin_start");
+        let src = window("hour");
+        let top = options.top;
+        let bin = store.meta().bin_seconds;
+        let port = format!(
+            "CASE WHEN proto IN (1, 58) THEN concat({PROTO_NAME}, '/', CAST(dst_port / 256 AS \
+             VARCHAR), '.', CAST(dst_port % 256 AS VARCHAR)) WHEN proto IN (6, 17) THEN \
+             concat({PROTO_NAME}, '/', CAST(dst_port AS VARCHAR)) ELSE {PROTO_NAME} END"
+        );
+        let sections: Vec<(&'static str, String)> = vec![
+            (
+                "summary",
+                format!(
+                    "SELECT min(bin_start) AS first_bin, \
+                     max(bin_start) + INTERVAL '{bin} seconds' AS end, \
+                     sum(packets) AS packets, sum(bytes) AS bytes, \
+                     (SELECT count(DISTINCT src) FROM sources {src}) AS sources \
+                     FROM observations {obs}"
+                ),
+            ),
+            (
+                "protocols",
+                format!(
+                    "SELECT {PROTO_NAME} AS protocol, sum(packets) AS packets, \
+                     sum(bytes) AS bytes, max(sources) AS peak_sources_per_bin \
+                     FROM observations {obs} GROUP BY proto ORDER BY packets DESC, proto"
+                ),
+            ),
+            (
+                "top_ports",
+                format!(
+                    "SELECT {port} AS port, sum(packets) AS packets, sum(bytes) AS bytes, \
+                     max(sources) AS peak_sources_per_bin, \
+                     max(destinations) AS peak_destinations_per_bin \
+                     FROM observations {obs} GROUP BY proto, dst_port \
+                     ORDER BY packets DESC, proto, dst_port LIMIT {top}"
+                ),
+            ),
+            (
+                "signatures",
+                format!(
+                    "SELECT signature, sum(packets) AS packets, count(DISTINCT src) AS sources \
+                     FROM sources {src} GROUP BY signature ORDER BY packets DESC, signature"
+                ),
+            ),
+            (
+                "top_sources",
+                format!(
+                    "SELECT src, signature, sum(packets) AS packets, sum(bytes) AS bytes, \
+                     min(first_seen) AS first_seen, max(last_seen) AS last_seen, \
+                     count(*) AS hours_active, max(ports) AS peak_ports_per_hour \
+                     FROM sources {src} GROUP BY src, signature \
+                     ORDER BY packets DESC, src LIMIT {top}"
+                ),
+            ),
+        ];
+        let mut report = Report {
+            sections: Vec::new(),
+        };
+        for (name, sql) in sections {
+            report.sections.push((name, query.sql(&sql)?));
+        }
+        report
+            .sections
+            .push(("decode", vec![decode_health(store)?]));
+        report.sections.push(("malformed", vec![malformed(store)?]));
+        Ok(report)
+    }
+
+    /// Print every section in one format: a titled table each, one JSON object keyed by
+    /// section, or CSV blocks each preceded by a `# section` line.
+    pub fn write(&self, out: &mut dyn Write, format: OutputFormat) -> Result<(), StoreError> {
+        let io = |e| StoreError::Io {
+            path: "<output>".into(),
+            source: e,
+        };
+        if format == OutputFormat::Json {
+            write!(out, "{{").map_err(io)?;
+        }
+        for (i, (name, batches)) in self.sections.iter().enumerate() {
+            match format {
+                OutputFormat::Table => writeln!(out, "{}", name.replace('_', " ")).map_err(io)?,
+                OutputFormat::Csv if i > 0 => writeln!(out, "\n# {name}").map_err(io)?,
+                OutputFormat::Csv => writeln!(out, "# {name}").map_err(io)?,
+                OutputFormat::Json if i > 0 => write!(out, ",\"{name}\":").map_err(io)?,
+                OutputFormat::Json => write!(out, "\"{name}\":").map_err(io)?,
+            }
+            let mut section = Vec::new();
+            write_batches(&mut section, batches, format)?;
+            if format == OutputFormat::Json {
+                // One line per report: drop the array's trailing newline.
+                while section.last() == Some(&b'\n') {
+                    section.pop();
+                }
+            }
+            out.write_all(&section).map_err(io)?;
+        }
+        if format == OutputFormat::Json {
+            writeln!(out, "}}").map_err(io)?;
+        }
+        Ok(())
+    }
+}
+
+/// Frames per outcome, over every ingested input.
+fn decode_health(store: &Store) -> Result<RecordBatch, StoreError> {
+    let entries = &store.manifest().entries;
+    let sum = |f: fn(&crate::ManifestEntry) -> u64| entries.iter().map(f).sum::<u64>();
+    let rows = [
+        ("inputs", entries.len() as u64),
+        (
+            "inputs_with_faults",
+            entries.iter().filter(|e| !e.faults.is_empty()).count() as u64,
+        ),
+        ("frames", sum(|e| e.frames)),
+        ("ip_packets", sum(|e| e.ip_packets)),
+        ("not_ip", sum(|e| e.not_ip)),
+        ("unknown_link", sum(|e| e.unknown_link)),
+        ("malformed", sum(|e| e.malformed.values().sum())),
+    ];
+    counts_batch("outcome", rows.iter().map(|(k, v)| (k.to_string(), *v)))
+}
+
+/// Malformed frames by reason.
+fn malformed(store: &Store) -> Result<RecordBatch, StoreError> {
+    counts_batch("reason", store.manifest().malformed_totals().into_iter())
+}
+
+fn counts_batch(
+    key: &str,
+    rows: impl Iterator<Item = (String, u64)>,
+) -> Result<RecordBatch, StoreError> {
+    let (keys, values): (Vec<String>, Vec<u64>) = rows.unzip();
+    let schema = Arc::new(Schema::new(vec![
+        Field::new(key, DataType::Utf8, false),
+        Field::new("frames", DataType::UInt64, false),
+    ]));
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(StringArray::from(keys)),
+        Arc::new(UInt64Array::from(values)),
+    ];
+    Ok(RecordBatch::try_new(schema, columns)?)
+}
