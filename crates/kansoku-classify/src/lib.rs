@@ -39,6 +39,11 @@ impl Classifier {
         SignatureId::UNCLASSIFIED
     }
 
+    /// Every signature name, indexed by [`SignatureId`].
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+
     /// The stored name of a signature this classifier issued.
     pub fn name(&self, id: SignatureId) -> &str {
         self.names

@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 pub use manifest::{FaultRecord, Manifest, ManifestEntry};
-pub use query::{OutputFormat, Query};
+pub use query::{OutputFormat, Query, write_batches};
 pub use report::{Report, ReportOptions};
 pub use schema::Table;
 pub use writer::Staging;

@@ -21,6 +21,9 @@ pub struct ManifestEntry {
     pub input: String,
     /// BLAKE3 of the (decompressed) content, hex; absent when the input could not be read.
     pub content_hash: Option<String>,
+    /// Size of the file on disk (compressed if it was); absent for stdin. Lets a re-ingest
+    /// hash only inputs that could be known before reading them.
+    pub size: Option<u64>,
     pub sensor: String,
     /// RFC 3339 UTC.
     pub ingested_at: String,

@@ -1,1 +1,52 @@
-fn main() {}
+//! `kansoku`: the command line. Thin by design: every subcommand parses its arguments with
+//! clap and calls into the library crates that hold the data flow.
+
+mod cmd;
+mod pipeline;
+mod time;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Internet worm observation: count what a darknet receives, per port and signature, and
+/// report it.
+#[derive(Parser, Debug)]
+#[command(name = "kansoku", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Read pcap/pcapng captures (files, directories, .gz/.zst, stdin) into a store.
+    Ingest(cmd::ingest::IngestArgs),
+    /// Summarise a store: time range, protocols, top ports and sources, decode health.
+    Report(cmd::report::ReportArgs),
+    /// Run SQL over the store's tables (observations, sources).
+    Sql(cmd::sql::SqlArgs),
+    /// Write a simulated darknet capture with its ground truth.
+    Simulate(cmd::simulate::SimulateArgs),
+    /// Simulate a Blaster outbreak, ingest it into a temporary store and print the report.
+    Demo(cmd::demo::DemoArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Ingest(args) => cmd::ingest::run(args),
+        Command::Report(args) => cmd::report::run(args),
+        Command::Sql(args) => cmd::sql::run(args),
+        Command::Simulate(args) => cmd::simulate::run(args),
+        Command::Demo(args) => cmd::demo::run(args),
+    };
+    match result {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
+        Err(e) => {
+            eprintln!("kansoku: error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}

@@ -1,0 +1,297 @@
+//! `kansoku ingest`: read captures into a store, one committed transaction per input.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+use kansoku_classify::Classifier;
+use kansoku_packet::decode::Malformed;
+use kansoku_packet::source::{
+    CaptureReader, Compression, Container, Fault, FaultKind, Input, expand_inputs,
+};
+use kansoku_store::{FaultRecord, ManifestEntry, Store};
+
+use crate::pipeline::{self, DecodeStats, Processed};
+use crate::time::{parse_duration, rfc3339};
+
+#[derive(Args, Debug)]
+pub struct IngestArgs {
+    /// Store directory (created if missing).
+    #[arg(long)]
+    pub store: PathBuf,
+    /// Name of the sensor that captured the inputs.
+    #[arg(long, default_value = "default")]
+    pub sensor: String,
+    /// Observation bin width (30s, 5m, 1h...); must divide an hour. Fixed when the store is
+    /// created: later ingests must use the same or leave it out. [default for a new store: 5m]
+    #[arg(long, value_parser = parse_duration)]
+    pub bin: Option<u32>,
+    /// Silently skip inputs whose content is already in the store instead of refusing them.
+    #[arg(long)]
+    pub skip_known: bool,
+    /// Exit with 0 even when inputs had faults (the faults are still reported and recorded).
+    #[arg(long)]
+    pub keep_going: bool,
+    /// Threads: 1 runs every stage in one loop; 2 or more split reading/decoding from
+    /// aggregation/writing. [default: all cores]
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Capture files (pcap, pcapng, optionally .gz/.zst), directories (read recursively), or
+    /// `-` for stdin.
+    #[arg(required = true)]
+    pub inputs: Vec<PathBuf>,
+}
+
+/// What one run did, for the final line and the exit code.
+#[derive(Default)]
+struct Tally {
+    committed: usize,
+    skipped: usize,
+    refused: usize,
+    faulty: usize,
+    frames: u64,
+}
+
+pub fn run(args: IngestArgs) -> Result<bool> {
+    if let Some(bin) = args.bin
+        && (bin == 0 || 3600 % bin != 0)
+    {
+        anyhow::bail!("--bin {bin}s does not divide an hour; choose e.g. 1m, 5m, 10m, 15m or 1h");
+    }
+    let threads = args
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let mut store = Store::open_for_writing(&args.store, args.bin)?;
+    let bin_ns = i64::from(store.meta().bin_seconds) * 1_000_000_000;
+    let (inputs, skipped_files) = expand_inputs(&args.inputs);
+    for path in &skipped_files {
+        eprintln!(
+            "{}: not a capture (no pcap/pcapng/gzip/zstd magic), skipped",
+            path.display()
+        );
+    }
+    if inputs.is_empty() {
+        anyhow::bail!("no capture files among the inputs");
+    }
+    let started = Instant::now();
+    let mut tally = Tally::default();
+    for input in &inputs {
+        ingest_one(&mut store, input, &args, threads, bin_ns, &mut tally)?;
+    }
+    let secs = started.elapsed().as_secs_f64();
+    eprintln!(
+        "{} committed, {} skipped as known, {} refused, {} with faults; {} frames in {:.2}s \
+         ({:.2} M frames/s)",
+        tally.committed,
+        tally.skipped,
+        tally.refused,
+        tally.faulty,
+        tally.frames,
+        secs,
+        tally.frames as f64 / secs.max(1e-9) / 1e6
+    );
+    Ok(tally.refused == 0 && (tally.faulty == 0 || args.keep_going))
+}
+
+fn ingest_one(
+    store: &mut Store,
+    input: &Input,
+    args: &IngestArgs,
+    threads: usize,
+    bin_ns: i64,
+    tally: &mut Tally,
+) -> Result<()> {
+    let label = input.to_string();
+    let size = match input {
+        Input::File(path) => std::fs::metadata(path).ok().map(|m| m.len()),
+        Input::Stdin => None,
+    };
+    // Cheap early refusal: only a file whose size matches a known input is hashed up front.
+    if let (Input::File(path), Some(size)) = (input, size)
+        && store
+            .manifest()
+            .entries
+            .iter()
+            .any(|e| e.size == Some(size))
+        && let Ok(hash) = hash_file(path)
+        && let Some(known) = store.manifest().find_hash(&hash)
+    {
+        report_known(&label, known, args.skip_known, tally);
+        return Ok(());
+    }
+    let reader = match input {
+        Input::File(path) => CaptureReader::open(path),
+        Input::Stdin => CaptureReader::from_reader(Box::new(std::io::stdin())),
+    };
+    let reader = match reader {
+        Ok(reader) => reader,
+        Err(e) => {
+            // Unreadable: recorded, so the manifest says what happened to every input.
+            eprintln!("{label}: cannot read: {e}");
+            let fault = Fault {
+                offset: 0,
+                kind: FaultKind::Io {
+                    message: e.to_string(),
+                },
+                count: 1,
+            };
+            let entry = ManifestEntry {
+                input: label,
+                sensor: args.sensor.clone(),
+                ingested_at: rfc3339(chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0)),
+                compression: "none".into(),
+                size,
+                faults: vec![fault_record(&fault)],
+                ..ManifestEntry::default()
+            };
+            let staging = store.stage(&args.sensor, Vec::new())?;
+            store.commit(staging, entry)?;
+            tally.faulty += 1;
+            return Ok(());
+        }
+    };
+    let mut classifier = Classifier::default();
+    let mut staging = store.stage(&args.sensor, classifier.names().to_vec())?;
+    let bar = progress_bar(size, &label);
+    let tick = |frames: u64| {
+        if let Some(bar) = &bar {
+            bar.set_message(format!("{frames} frames"));
+            bar.tick();
+        }
+    };
+    let Processed { stats, read } = pipeline::process(
+        reader,
+        &mut classifier,
+        bin_ns,
+        &mut staging,
+        threads,
+        &tick,
+    )
+    .with_context(|| format!("{label}: ingest failed; nothing of it was committed"))?;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    let hash = read.content_hash.to_hex().to_string();
+    if let Some(known) = store.manifest().find_hash(&hash) {
+        staging.abandon();
+        report_known(&label, known, args.skip_known, tally);
+        return Ok(());
+    }
+    for fault in &read.faults {
+        eprintln!("{label}: {fault}");
+    }
+    let faulty = !read.faults.is_empty();
+    let entry = manifest_entry(label.clone(), args, size, hash, &stats, &read);
+    store.commit(staging, entry)?;
+    let malformed: u64 = stats.malformed.iter().sum();
+    eprintln!(
+        "{label}: {} frames, {} IP packets, {} not IP, {} malformed, {} on unknown links{}",
+        stats.frames,
+        stats.ip_packets,
+        stats.not_ip,
+        malformed,
+        stats.unknown_link,
+        if faulty {
+            "; committed with faults (see above)"
+        } else {
+            ""
+        }
+    );
+    tally.frames += stats.frames;
+    tally.committed += 1;
+    tally.faulty += usize::from(faulty);
+    Ok(())
+}
+
+fn report_known(label: &str, known: &ManifestEntry, skip: bool, tally: &mut Tally) {
+    if skip {
+        tally.skipped += 1;
+        eprintln!("{label}: already ingested (as {}), skipped", known.input);
+    } else {
+        tally.refused += 1;
+        eprintln!(
+            "{label}: refused: the same content was already ingested as {} on {} (ingest {}); \
+             counting it again would double every figure. Use --skip-known to skip such inputs \
+             quietly.",
+            known.input, known.ingested_at, known.id
+        );
+    }
+}
+
+fn hash_file(path: &Path) -> std::io::Result<String> {
+    // Finishing a reader that read nothing hashes the whole (decompressed) content.
+    let summary = CaptureReader::open(path)?.finish()?;
+    Ok(summary.content_hash.to_hex().to_string())
+}
+
+fn manifest_entry(
+    input: String,
+    args: &IngestArgs,
+    size: Option<u64>,
+    hash: String,
+    stats: &DecodeStats,
+    read: &kansoku_packet::source::ReadSummary,
+) -> ManifestEntry {
+    ManifestEntry {
+        input,
+        content_hash: Some(hash),
+        size,
+        sensor: args.sensor.clone(),
+        ingested_at: rfc3339(chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0)),
+        container: read.container.map(|c| {
+            match c {
+                Container::Pcap => "pcap",
+                Container::Pcapng => "pcapng",
+            }
+            .to_owned()
+        }),
+        compression: match read.compression {
+            Compression::None => "none",
+            Compression::Gzip => "gzip",
+            Compression::Zstd => "zstd",
+        }
+        .to_owned(),
+        frames: stats.frames,
+        ip_packets: stats.ip_packets,
+        not_ip: stats.not_ip,
+        unknown_link: stats.unknown_link,
+        malformed: Malformed::ALL
+            .iter()
+            .filter(|m| stats.malformed[**m as usize] > 0)
+            .map(|m| (m.as_str().to_owned(), stats.malformed[*m as usize]))
+            .collect(),
+        first_ts: stats.first_ts.map(rfc3339),
+        last_ts: stats.last_ts.map(rfc3339),
+        bytes_read: read.bytes_read,
+        faults: read.faults.iter().map(fault_record).collect(),
+        ..ManifestEntry::default()
+    }
+}
+
+fn fault_record(fault: &Fault) -> FaultRecord {
+    FaultRecord {
+        offset: fault.offset,
+        code: fault.kind.code().to_owned(),
+        message: fault.kind.to_string(),
+        count: fault.count,
+        fatal: fault.kind.is_fatal(),
+    }
+}
+
+/// A spinner with the input's name on a terminal; nothing on a pipe.
+fn progress_bar(size: Option<u64>, label: &str) -> Option<ProgressBar> {
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = ProgressBar::new_spinner();
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {prefix} {msg} {elapsed}")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
+    let size = size.map_or(String::new(), |s| format!("({:.1} MB)", s as f64 / 1e6));
+    bar.set_prefix(format!("{label} {size}"));
+    Some(bar)
+}

@@ -1,0 +1,29 @@
+//! One module per subcommand; each parses nothing itself (clap does) and prints its result.
+
+pub mod demo;
+pub mod ingest;
+pub mod report;
+pub mod simulate;
+pub mod sql;
+
+use clap::ValueEnum;
+use kansoku_store::OutputFormat;
+
+/// `--format` of every report.
+#[derive(Clone, Copy, Debug, Default, ValueEnum)]
+pub enum Format {
+    #[default]
+    Table,
+    Json,
+    Csv,
+}
+
+impl From<Format> for OutputFormat {
+    fn from(f: Format) -> Self {
+        match f {
+            Format::Table => OutputFormat::Table,
+            Format::Json => OutputFormat::Json,
+            Format::Csv => OutputFormat::Csv,
+        }
+    }
+}

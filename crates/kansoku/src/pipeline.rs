@@ -1,0 +1,206 @@
+//! One input through the whole flow: source → decode → classify → aggregate → store.
+//!
+//! With one thread the stages run in one loop. With two or more, the reading side (walk,
+//! decode, classify) and the aggregating side (hash sets, Parquet) run on two threads joined
+//! by a bounded channel of reused record batches, so nothing is allocated per packet and
+//! memory stays bounded whatever the capture size. Results do not depend on the thread count:
+//! records reach the aggregator in capture order either way.
+
+use std::sync::mpsc;
+
+use anyhow::{Context, Result};
+use kansoku_aggregate::{Aggregator, PacketRecord};
+use kansoku_classify::Classifier;
+use kansoku_packet::decode::{Decoded, Malformed, decode};
+use kansoku_packet::source::{CaptureReader, Link, ReadSummary};
+use kansoku_store::Staging;
+
+/// Records per batch handed between threads: large enough to amortise the channel, small
+/// enough to stay in cache.
+const BATCH: usize = 4096;
+/// Batches in flight between the two threads.
+const IN_FLIGHT: usize = 4;
+
+/// What decoding saw in one input.
+#[derive(Debug)]
+pub struct DecodeStats {
+    pub frames: u64,
+    pub ip_packets: u64,
+    pub not_ip: u64,
+    pub unknown_link: u64,
+    pub malformed: [u64; Malformed::COUNT],
+    pub first_ts: Option<i64>,
+    pub last_ts: Option<i64>,
+}
+
+impl Default for DecodeStats {
+    fn default() -> Self {
+        Self {
+            frames: 0,
+            ip_packets: 0,
+            not_ip: 0,
+            unknown_link: 0,
+            malformed: [0; Malformed::COUNT],
+            first_ts: None,
+            last_ts: None,
+        }
+    }
+}
+
+/// The outcome of pushing one input through the pipeline.
+pub struct Processed {
+    pub stats: DecodeStats,
+    pub read: ReadSummary,
+}
+
+/// Run one input through decode, classify and aggregate, writing rows into `staging`.
+pub fn process(
+    reader: CaptureReader,
+    classifier: &mut Classifier,
+    bin_ns: i64,
+    staging: &mut Staging,
+    threads: usize,
+    progress: &dyn Fn(u64),
+) -> Result<Processed> {
+    if threads <= 1 {
+        process_inline(reader, classifier, bin_ns, staging, progress)
+    } else {
+        process_threaded(reader, classifier, bin_ns, staging, progress)
+    }
+}
+
+fn process_inline(
+    mut reader: CaptureReader,
+    classifier: &mut Classifier,
+    bin_ns: i64,
+    staging: &mut Staging,
+    progress: &dyn Fn(u64),
+) -> Result<Processed> {
+    let mut aggregator = Aggregator::new(bin_ns);
+    let mut stats = DecodeStats::default();
+    let mut failed = None;
+    read_records(&mut reader, classifier, &mut stats, progress, |record| {
+        if failed.is_none()
+            && aggregator.add(&record)
+            && let Err(e) = write_closed(&mut aggregator, staging)
+        {
+            failed = Some(e);
+        }
+        failed.is_none()
+    });
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    write_all(&mut aggregator, staging)?;
+    let read = reader.finish().context("reading the rest of the input")?;
+    Ok(Processed { stats, read })
+}
+
+fn process_threaded(
+    mut reader: CaptureReader,
+    classifier: &mut Classifier,
+    bin_ns: i64,
+    staging: &mut Staging,
+    progress: &dyn Fn(u64),
+) -> Result<Processed> {
+    let (full_tx, full_rx) = mpsc::sync_channel::<Vec<PacketRecord>>(IN_FLIGHT);
+    let (empty_tx, empty_rx) = mpsc::sync_channel::<Vec<PacketRecord>>(IN_FLIGHT + 2);
+    for _ in 0..IN_FLIGHT + 1 {
+        empty_tx
+            .send(Vec::with_capacity(BATCH))
+            .expect("receiver alive");
+    }
+    std::thread::scope(|scope| {
+        let aggregating = scope.spawn(move || -> Result<()> {
+            let mut aggregator = Aggregator::new(bin_ns);
+            for mut batch in full_rx {
+                for record in &batch {
+                    if aggregator.add(record) {
+                        write_closed(&mut aggregator, staging)?;
+                    }
+                }
+                batch.clear();
+                // The reader may have stopped early; a closed return channel is fine.
+                let _ = empty_tx.send(batch);
+            }
+            write_all(&mut aggregator, staging)
+        });
+        let mut stats = DecodeStats::default();
+        let mut batch = empty_rx.recv().unwrap_or_default();
+        let mut aggregator_gone = false;
+        read_records(&mut reader, classifier, &mut stats, progress, |record| {
+            batch.push(record);
+            if batch.len() == BATCH {
+                let next = empty_rx.recv().unwrap_or_default();
+                if full_tx.send(std::mem::replace(&mut batch, next)).is_err() {
+                    aggregator_gone = true;
+                }
+            }
+            !aggregator_gone
+        });
+        if !batch.is_empty() {
+            let _ = full_tx.send(batch);
+        }
+        drop(full_tx);
+        aggregating
+            .join()
+            .map_err(|_| anyhow::anyhow!("the aggregation thread panicked"))??;
+        let read = reader.finish().context("reading the rest of the input")?;
+        Ok(Processed { stats, read })
+    })
+}
+
+/// The hot loop: walk frames, decode, classify, and hand each IP packet's record to `emit`
+/// (which returns `false` to stop early on a downstream error).
+#[inline]
+fn read_records(
+    reader: &mut CaptureReader,
+    classifier: &mut Classifier,
+    stats: &mut DecodeStats,
+    progress: &dyn Fn(u64),
+    mut emit: impl FnMut(PacketRecord) -> bool,
+) {
+    let mut first = i64::MAX;
+    let mut last = i64::MIN;
+    while let Some(frame) = reader.next_frame() {
+        stats.frames += 1;
+        if stats.frames.is_multiple_of(1 << 16) {
+            progress(stats.frames);
+        }
+        let Link::Known(link) = frame.link else {
+            stats.unknown_link += 1;
+            continue;
+        };
+        first = first.min(frame.ts_ns);
+        last = last.max(frame.ts_ns);
+        match decode(link, frame.data) {
+            Ok(Decoded::Ip(packet)) => {
+                stats.ip_packets += 1;
+                let signature = classifier.classify(&packet);
+                if !emit(PacketRecord::new(frame.ts_ns, &packet, signature)) {
+                    break;
+                }
+            }
+            Ok(Decoded::NotIp { .. }) => stats.not_ip += 1,
+            Err(reason) => stats.malformed[reason as usize] += 1,
+        }
+    }
+    if first <= last {
+        stats.first_ts = Some(first);
+        stats.last_ts = Some(last);
+    }
+}
+
+fn write_closed(aggregator: &mut Aggregator, staging: &mut Staging) -> Result<()> {
+    let rows = aggregator.flush_closed();
+    if !rows.is_empty() {
+        staging.write(&rows.observations, &rows.sources)?;
+    }
+    Ok(())
+}
+
+fn write_all(aggregator: &mut Aggregator, staging: &mut Staging) -> Result<()> {
+    let rows = aggregator.flush_all();
+    staging.write(&rows.observations, &rows.sources)?;
+    Ok(())
+}

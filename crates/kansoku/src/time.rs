@@ -1,0 +1,82 @@
+//! Times and durations as operators type and read them.
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, SecondsFormat, Utc};
+
+/// RFC 3339 UTC with microseconds, e.g. `2003-08-11T16:10:00.000000Z`.
+pub fn rfc3339(ns: i64) -> String {
+    DateTime::from_timestamp_nanos(ns).to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+/// Parse `90s`, `5m`, `1h` (or plain seconds) into seconds.
+pub fn parse_duration(text: &str) -> Result<u32, String> {
+    let text = text.trim();
+    let (number, unit) = match text.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
+        Some((i, _)) => text.split_at(i),
+        None => (text, "s"),
+    };
+    let n: u32 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration like 30s, 5m or 1h"))?;
+    let unit = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        other => return Err(format!("unknown unit `{other}` in `{text}`: use s, m or h")),
+    };
+    n.checked_mul(unit)
+        .filter(|s| *s > 0)
+        .ok_or_else(|| format!("`{text}` is not a positive duration"))
+}
+
+/// Parse a time bound: RFC 3339 (`2003-08-11T16:00:00Z`), `YYYY-MM-DD HH:MM[:SS]` (UTC) or
+/// `YYYY-MM-DD` (midnight UTC). Returns it normalised to RFC 3339 UTC.
+pub fn parse_time(text: &str) -> Result<String, String> {
+    let text = text.trim();
+    let utc = if let Ok(t) = DateTime::parse_from_rfc3339(text) {
+        t.with_timezone(&Utc)
+    } else if let Ok(t) = NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S") {
+        t.and_utc()
+    } else if let Ok(t) = NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M") {
+        t.and_utc()
+    } else if let Ok(d) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        d.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc()
+    } else {
+        return Err(format!(
+            "`{text}` is not a time: use 2003-08-11, `2003-08-11 16:00` (UTC) or RFC 3339"
+        ));
+    };
+    Ok(utc.to_rfc3339_opts(SecondsFormat::Secs, true))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("5m"), Ok(300));
+        assert_eq!(parse_duration("1h"), Ok(3600));
+        assert_eq!(parse_duration("30"), Ok(30));
+        assert!(parse_duration("0s").is_err());
+        assert!(parse_duration("5d").is_err());
+        assert!(parse_duration("m").is_err());
+    }
+
+    #[test]
+    fn times() {
+        assert_eq!(parse_time("2003-08-11"), Ok("2003-08-11T00:00:00Z".into()));
+        assert_eq!(
+            parse_time("2003-08-11 16:10"),
+            Ok("2003-08-11T16:10:00Z".into())
+        );
+        assert_eq!(
+            parse_time("2003-08-12T01:10:00+09:00"),
+            Ok("2003-08-11T16:10:00Z".into())
+        );
+        assert!(parse_time("yesterday").is_err());
+        assert_eq!(
+            rfc3339(1_060_618_200_000_000_000),
+            "2003-08-11T16:10:00.000000Z"
+        );
+    }
+}
