@@ -152,25 +152,42 @@ impl ByteSource {
     }
 
     /// Hash whatever was not consumed (a fault may stop the walk early: the content hash still
-    /// covers the whole input) and return the hash of the whole input.
-    pub fn finish(mut self) -> io::Result<blake3::Hash> {
+    /// covers the whole input) and return the hash of the whole input. A stream that fails
+    /// while being drained (a truncated or corrupt `.gz`) still yields the hash of every byte
+    /// it gave, together with the error and the offset (in the decompressed input) where it
+    /// happened, so that the caller can report it rather than lose the whole read.
+    pub fn finish(mut self) -> (blake3::Hash, Option<(u64, io::Error)>) {
+        let mut failure = None;
         match &mut self.backing {
             Backing::Empty => {}
             Backing::Mapped(map) => {
                 self.hasher.update(&map[self.hashed..]);
             }
-            Backing::Stream { reader, buf, .. } => loop {
-                match reader.read(buf) {
-                    Ok(0) => break,
-                    Ok(n) => {
-                        self.hasher.update(&buf[..n]);
+            Backing::Stream {
+                reader,
+                buf,
+                start,
+                end,
+                ..
+            } => {
+                let mut at = self.offset + (*end - *start) as u64;
+                loop {
+                    match reader.read(buf) {
+                        Ok(0) => break,
+                        Ok(n) => {
+                            self.hasher.update(&buf[..n]);
+                            at += n as u64;
+                        }
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                        Err(e) => {
+                            failure = Some((at, e));
+                            break;
+                        }
                     }
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                    Err(e) => return Err(e),
                 }
-            },
+            }
         }
-        Ok(self.hasher.finalize())
+        (self.hasher.finalize(), failure)
     }
 }
 
@@ -188,7 +205,7 @@ mod tests {
             }
             out.extend_from_slice(src.take(avail.min(step)));
         }
-        (out, src.finish().unwrap())
+        (out, src.finish().0)
     }
 
     #[test]
@@ -212,7 +229,7 @@ mod tests {
         let mut src = ByteSource::stream(Box::new(io::Cursor::new(data.clone())));
         src.fill(10).unwrap();
         src.take(10);
-        assert_eq!(src.finish().unwrap(), blake3::hash(&data));
+        assert_eq!(src.finish().0, blake3::hash(&data));
     }
 
     #[test]
@@ -220,6 +237,6 @@ mod tests {
         let file = tempfile::NamedTempFile::new().unwrap();
         let mut src = ByteSource::mapped(file.as_file()).unwrap();
         assert!(src.fill(16).unwrap().is_empty());
-        assert_eq!(src.finish().unwrap(), blake3::hash(b""));
+        assert_eq!(src.finish().0, blake3::hash(b""));
     }
 }

@@ -40,9 +40,10 @@ pub enum FaultKind {
     CaplenExceedsSnaplen { caplen: u32, snaplen: u32 },
     /// A record with no captured bytes; nothing to decode.
     ZeroLength,
-    /// A record whose timestamp is earlier than the one before it; the frame is kept.
+    /// A record whose timestamp is more than [`REORDER_TOLERANCE_NS`](super::REORDER_TOLERANCE_NS)
+    /// earlier than the latest one before it; the frame is kept.
     TimeWentBackwards,
-    /// A link type kansoku does not decode; its frames are skipped.
+    /// A link type kansoku does not decode; its frames are counted, not decoded.
     UnknownLinkType { code: u32 },
     /// A pcapng packet referring to an interface that no Interface Description Block defined.
     UnknownInterface { id: u32 },
@@ -114,12 +115,16 @@ impl fmt::Display for FaultKind {
             ),
             FaultKind::ZeroLength => write!(f, "zero-length record"),
             FaultKind::TimeWentBackwards => {
-                write!(f, "timestamp earlier than the previous record's; kept")
+                write!(
+                    f,
+                    "timestamp more than 1 s earlier than an earlier record's; kept (clock \
+                     step or concatenated captures?)"
+                )
             }
             FaultKind::UnknownLinkType { code } => write!(
                 f,
                 "link type {code} is not decoded (supported: Ethernet, Linux SLL/SLL2, raw IP, \
-                 NULL/LOOP); its frames are skipped"
+                 NULL/LOOP); its frames are counted as unknown_link, not decoded"
             ),
             FaultKind::UnknownInterface { id } => {
                 write!(

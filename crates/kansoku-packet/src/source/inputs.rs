@@ -77,10 +77,15 @@ fn walk(dir: &Path, inputs: &mut Vec<Input>, skipped: &mut Vec<PathBuf>) {
         inputs.push(Input::File(dir.to_path_buf()));
         return;
     };
-    let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-    paths.sort();
-    for path in paths {
-        if path.is_dir() {
+    let mut entries: Vec<(PathBuf, bool)> = entries
+        .filter_map(Result::ok)
+        // A symlinked directory is not followed (a link loop would recurse forever); a
+        // symlinked file is read like any file.
+        .map(|e| (e.path(), e.file_type().is_ok_and(|t| t.is_dir())))
+        .collect();
+    entries.sort();
+    for (path, is_dir) in entries {
+        if is_dir {
             walk(&path, inputs, skipped);
         } else if path.is_file() && looks_like_capture(&path) {
             inputs.push(Input::File(path));
@@ -114,5 +119,16 @@ mod tests {
             ]
         );
         assert_eq!(skipped, vec![dir.path().join("README")]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn symlinked_directories_are_not_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink(dir.path(), dir.path().join("loop")).unwrap();
+        fs::write(dir.path().join("a.pcap"), [0xd4, 0xc3, 0xb2, 0xa1]).unwrap();
+        let (inputs, skipped) = expand_inputs(&[dir.path().to_path_buf()]);
+        assert_eq!(inputs, vec![Input::File(dir.path().join("a.pcap"))]);
+        assert_eq!(skipped, vec![dir.path().join("loop")]);
     }
 }

@@ -13,4 +13,4 @@ mod reader;
 pub use fault::{Fault, FaultKind};
 pub use inputs::{Input, expand_inputs};
 pub use pcapng::Link;
-pub use reader::{CaptureReader, Compression, Container, Frame, ReadSummary};
+pub use reader::{CaptureReader, Compression, Container, Frame, REORDER_TOLERANCE_NS, ReadSummary};

@@ -11,6 +11,12 @@ use super::fault::{Fault, FaultKind, Faults};
 use super::pcap::{self, PcapHeader, RecordHeader};
 use super::pcapng::{self, Interface, Link};
 
+/// How far behind the latest timestamp a frame may be before it counts as a fault. Captures
+/// from multi-queue NICs and merged interfaces routinely reorder frames by microseconds to
+/// fractions of a second; that is normal and binning absorbs it. A larger step back means
+/// clock trouble or concatenated files, which an operator should hear about.
+pub const REORDER_TOLERANCE_NS: i64 = 1_000_000_000;
+
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
 
@@ -73,6 +79,8 @@ pub struct CaptureReader {
     container: Option<Container>,
     faults: Faults,
     last_ts: i64,
+    /// The latest timestamp so far: order is judged against it, not the previous frame.
+    latest_ts: i64,
     frames: u64,
 }
 
@@ -81,6 +89,11 @@ impl CaptureReader {
     /// bytes are a gzip or zstd magic (the extension is not trusted).
     pub fn open(path: &Path) -> io::Result<Self> {
         let mut file = File::open(path)?;
+        if !file.metadata()?.is_file() {
+            // A pipe, FIFO or device (`<(zcat ...)`, `/dev/stdin`): it cannot be mapped (its
+            // size reads as 0) nor reopened (that would be another stream), so stream it.
+            return Self::from_reader(Box::new(file));
+        }
         let mut head = [0u8; 4];
         let n = read_up_to(&mut file, &mut head)?;
         let compression = sniff_compression(&head[..n]);
@@ -97,7 +110,12 @@ impl CaptureReader {
     /// Read from a stream such as stdin, decompressing it if its first bytes say so.
     pub fn from_reader(reader: Box<dyn Read + Send>) -> io::Result<Self> {
         let mut reader = BufReader::with_capacity(1 << 20, reader);
-        let compression = sniff_compression(reader.fill_buf()?);
+        // One `fill_buf` may return fewer bytes than a magic (a pipe hands out whatever was
+        // written), so gather up to 4 bytes and put them back in front of the stream.
+        let mut head = [0u8; 4];
+        let n = read_up_to(&mut reader, &mut head)?;
+        let compression = sniff_compression(&head[..n]);
+        let reader = io::Cursor::new(head[..n].to_vec()).chain(reader);
         Self::decompressing(Box::new(reader), compression)
     }
 
@@ -121,6 +139,7 @@ impl CaptureReader {
             container: None,
             faults: Faults::default(),
             last_ts: i64::MIN,
+            latest_ts: i64::MIN,
             frames: 0,
         }
     }
@@ -149,10 +168,11 @@ impl CaptureReader {
             }
             State::Done => return None,
         };
-        if at.ts_ns < self.last_ts {
+        if at.ts_ns < self.latest_ts.saturating_sub(REORDER_TOLERANCE_NS) {
             self.faults
                 .record(self.bytes.offset(), FaultKind::TimeWentBackwards);
         }
+        self.latest_ts = self.latest_ts.max(at.ts_ns);
         self.last_ts = at.ts_ns;
         self.frames += 1;
         let record = self.bytes.take(at.record_len);
@@ -165,12 +185,33 @@ impl CaptureReader {
     }
 
     /// Consume the rest of the input for the content hash and report.
-    pub fn finish(self) -> io::Result<ReadSummary> {
+    ///
+    /// A stream that fails while the rest is drained (a `.gz` cut short somewhere after the
+    /// fatal fault that stopped the walk) does not lose the report: the failure is recorded as an
+    /// [`FaultKind::Io`] fault (unless the walk already recorded one) and the hash covers the
+    /// bytes the stream gave.
+    pub fn finish(mut self) -> io::Result<ReadSummary> {
         let bytes_read = self.bytes.offset();
+        let (content_hash, failure) = self.bytes.finish();
+        if let Some((offset, e)) = failure {
+            let seen = self
+                .faults
+                .as_slice()
+                .iter()
+                .any(|f| matches!(f.kind, FaultKind::Io { .. }));
+            if !seen {
+                self.faults.record(
+                    offset,
+                    FaultKind::Io {
+                        message: e.to_string(),
+                    },
+                );
+            }
+        }
         Ok(ReadSummary {
             container: self.container,
             compression: self.compression,
-            content_hash: self.bytes.finish()?,
+            content_hash,
             bytes_read,
             frames: self.frames,
             faults: self.faults.into_vec(),
@@ -522,7 +563,7 @@ fn sniff_compression(head: &[u8]) -> Compression {
     }
 }
 
-fn read_up_to(file: &mut File, buf: &mut [u8]) -> io::Result<usize> {
+fn read_up_to(file: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
     let mut n = 0;
     while n < buf.len() {
         match file.read(&mut buf[n..]) {
