@@ -206,6 +206,8 @@ impl Store {
             entry.files.push(rel.to_string_lossy().into_owned());
         }
         let _ = fs::remove_dir_all(&staged.dir);
+        // Succeeds only when no other staging area is left, which is the normal case.
+        let _ = fs::remove_dir(self.root.join(".staging"));
         self.manifest.entries.push(entry);
         let saved = self.manifest.save(&self.root.join("manifest.json"));
         if saved.is_err() {

@@ -118,15 +118,14 @@ pub fn write_batches(
             }
         }
         OutputFormat::Json => {
-            let mut writer = arrow::json::ArrayWriter::new(&mut *out);
+            // Explicit nulls: a missing key would read as "no such column" to a consumer.
+            let mut writer = arrow::json::WriterBuilder::new()
+                .with_explicit_nulls(true)
+                .build::<_, arrow::json::writer::JsonArray>(&mut *out);
             for b in batches {
                 writer.write(b)?;
             }
             writer.finish()?;
-            if batches.iter().all(|b| b.num_rows() == 0) {
-                // ArrayWriter prints nothing for no rows; an empty array is still JSON.
-                write!(out, "[]").map_err(io)?;
-            }
             writeln!(out).map_err(io)?;
         }
     }

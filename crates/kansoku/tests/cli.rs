@@ -1,0 +1,514 @@
+//! End-to-end tests of the `kansoku` binary: simulate → ingest → query, against the
+//! simulator's ground truth, and the bad-input contract (message, offset, manifest, exit code).
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+fn kansoku() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_kansoku"))
+}
+
+fn run(args: &[&str]) -> Output {
+    kansoku().args(args).output().expect("kansoku runs")
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn p(path: &Path) -> &str {
+    path.to_str().expect("utf-8 temp path")
+}
+
+/// A small simulated capture (one day) and its truth.
+fn simulate(dir: &Path, seed: u64) -> (PathBuf, Value) {
+    let pcap = dir.join(format!("sim-{seed}.pcap"));
+    let truth = dir.join(format!("truth-{seed}.json"));
+    let seed = seed.to_string();
+    let out = run(&[
+        "simulate",
+        "-o",
+        p(&pcap),
+        "--truth",
+        p(&truth),
+        "--seed",
+        &seed,
+        "--days",
+        "1",
+        "--scale",
+        "0.2",
+    ]);
+    assert!(out.status.success(), "simulate failed: {}", stderr(&out));
+    let truth = serde_json::from_slice(&fs::read(&truth).unwrap()).unwrap();
+    (pcap, truth)
+}
+
+fn sql(store: &Path, query: &str) -> Vec<Value> {
+    let out = run(&["sql", "--store", p(store), "--format", "json", query]);
+    assert!(out.status.success(), "sql failed: {}", stderr(&out));
+    serde_json::from_str(&stdout(&out)).expect("sql --format json prints a JSON array")
+}
+
+fn manifest(store: &Path) -> Value {
+    serde_json::from_slice(&fs::read(store.join("manifest.json")).unwrap()).unwrap()
+}
+
+fn total_packets(store: &Path) -> u64 {
+    let rows = sql(store, "SELECT sum(packets) AS n FROM observations");
+    rows[0]["n"].as_u64().unwrap_or(0)
+}
+
+#[test]
+fn ingested_counts_equal_the_simulator_truth() {
+    let dir = tempfile::tempdir().unwrap();
+    let (pcap, truth) = simulate(dir.path(), 3);
+    let store = dir.path().join("store");
+    let out = run(&["ingest", "--store", p(&store), "--threads", "1", p(&pcap)]);
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    let mut expected: BTreeMap<(String, String), u64> = BTreeMap::new();
+    let mut expected_total = 0;
+    for source in truth["sources"].as_array().unwrap() {
+        let src = source["src"].as_str().unwrap().to_owned();
+        for hour in source["hourly"].as_array().unwrap() {
+            let n = hour[1].as_u64().unwrap();
+            // The truth's hours are RFC 3339 without fractional seconds.
+            let h = hour[0].as_str().unwrap().trim_end_matches('Z').to_owned();
+            expected.insert((src.clone(), h[..19].to_owned()), n);
+            expected_total += n;
+        }
+    }
+    assert!(expected_total > 10_000, "simulation too small to mean much");
+    assert_eq!(total_packets(&store), expected_total);
+
+    let rows = sql(
+        &store,
+        "SELECT src, to_char(hour, '%Y-%m-%dT%H:%M:%S') AS hour, sum(packets) AS n \
+         FROM sources GROUP BY src, hour",
+    );
+    let got: BTreeMap<(String, String), u64> = rows
+        .iter()
+        .map(|r| {
+            (
+                (
+                    r["src"].as_str().unwrap().to_owned(),
+                    r["hour"].as_str().unwrap().to_owned(),
+                ),
+                r["n"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(got.len(), expected.len(), "source-hours differ in number");
+    assert_eq!(
+        got, expected,
+        "per source and hour packet counts differ from the truth"
+    );
+
+    // Distinct sources over the whole capture equal the truth's source count.
+    let rows = sql(&store, "SELECT count(DISTINCT src) AS n FROM sources");
+    assert_eq!(
+        rows[0]["n"].as_u64().unwrap(),
+        truth["sources"].as_array().unwrap().len() as u64
+    );
+}
+
+#[test]
+fn thread_count_does_not_change_the_tables() {
+    let dir = tempfile::tempdir().unwrap();
+    let (pcap, _) = simulate(dir.path(), 5);
+    let dump = |threads: &str| {
+        let store = dir.path().join(format!("store-{threads}"));
+        let out = run(&[
+            "ingest",
+            "--store",
+            p(&store),
+            "--threads",
+            threads,
+            p(&pcap),
+        ]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let obs = sql(
+            &store,
+            "SELECT bin_start, proto, dst_port, signature, packets, bytes, sources, \
+             destinations FROM observations ORDER BY bin_start, proto, dst_port, signature",
+        );
+        let src = sql(
+            &store,
+            "SELECT * FROM sources ORDER BY hour, src, signature",
+        );
+        (obs, src)
+    };
+    let one = dump("1");
+    let two = dump("2");
+    assert!(one.0.len() > 100);
+    assert_eq!(one, two);
+}
+
+#[test]
+fn the_same_content_is_never_counted_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let (pcap, _) = simulate(dir.path(), 7);
+    let store = dir.path().join("store");
+    assert!(
+        run(&["ingest", "--store", p(&store), p(&pcap)])
+            .status
+            .success()
+    );
+    let before = total_packets(&store);
+
+    let again = run(&["ingest", "--store", p(&store), p(&pcap)]);
+    assert_eq!(again.status.code(), Some(1));
+    assert!(stderr(&again).contains("refused"), "{}", stderr(&again));
+
+    // A compressed copy under another name is the same content.
+    let gz = dir.path().join("copy.pcap.gz");
+    let mut enc =
+        flate2::write::GzEncoder::new(fs::File::create(&gz).unwrap(), flate2::Compression::fast());
+    enc.write_all(&fs::read(&pcap).unwrap()).unwrap();
+    enc.finish().unwrap();
+    let compressed = run(&["ingest", "--store", p(&store), p(&gz)]);
+    assert_eq!(compressed.status.code(), Some(1), "{}", stderr(&compressed));
+
+    let skipped = run(&[
+        "ingest",
+        "--store",
+        p(&store),
+        "--skip-known",
+        p(&gz),
+        p(&pcap),
+    ]);
+    assert!(skipped.status.success(), "{}", stderr(&skipped));
+    assert!(stderr(&skipped).contains("0 committed, 2 skipped"));
+    assert_eq!(total_packets(&store), before);
+    assert_eq!(manifest(&store)["entries"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn stdin_and_directories_are_inputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let (pcap, _) = simulate(dir.path(), 11);
+    let store_a = dir.path().join("a");
+    let mut child = kansoku()
+        .args(["ingest", "--store", p(&store_a), "-"])
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(&fs::read(&pcap).unwrap())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    let store_b = dir.path().join("b");
+    let captures = dir.path().join("captures/nested");
+    fs::create_dir_all(&captures).unwrap();
+    fs::copy(&pcap, captures.join("x.pcap")).unwrap();
+    fs::write(dir.path().join("captures/notes.txt"), "not a capture").unwrap();
+    let out = run(&[
+        "ingest",
+        "--store",
+        p(&store_b),
+        p(&dir.path().join("captures")),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("notes.txt: not a capture"));
+
+    assert!(total_packets(&store_a) > 0);
+    assert_eq!(total_packets(&store_a), total_packets(&store_b));
+    assert_eq!(manifest(&store_a)["entries"][0]["input"], "<stdin>");
+}
+
+#[test]
+fn a_truncated_capture_keeps_what_was_read_and_says_where() {
+    let dir = tempfile::tempdir().unwrap();
+    let (pcap, _) = simulate(dir.path(), 13);
+    let bytes = fs::read(&pcap).unwrap();
+    let cut = dir.path().join("cut.pcap");
+    // Cut in the middle of the file, almost surely inside a record.
+    fs::write(&cut, &bytes[..bytes.len() / 2 + 7]).unwrap();
+
+    let store = dir.path().join("store");
+    let out = run(&["ingest", "--store", p(&store), p(&cut)]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("cut.pcap: byte offset"), "{err}");
+    assert!(err.contains("truncated"), "{err}");
+
+    let m = manifest(&store);
+    let entry = &m["entries"][0];
+    let fault = &entry["faults"][0];
+    assert_eq!(fault["code"], "truncated");
+    assert_eq!(fault["fatal"], true);
+    let offset = fault["offset"].as_u64().unwrap();
+    assert!(offset <= bytes.len() as u64 / 2 + 7 && offset > bytes.len() as u64 / 3);
+    // Every complete record before the cut is stored.
+    let frames = entry["frames"].as_u64().unwrap();
+    assert!(frames > 1000);
+    assert_eq!(total_packets(&store), entry["ip_packets"].as_u64().unwrap());
+    assert_eq!(entry["bytes_read"].as_u64().unwrap(), offset);
+
+    let kept = run(&[
+        "ingest",
+        "--store",
+        p(&dir.path().join("s2")),
+        "--keep-going",
+        p(&cut),
+    ]);
+    assert_eq!(kept.status.code(), Some(0), "{}", stderr(&kept));
+}
+
+#[test]
+fn an_unreadable_input_does_not_stop_the_others() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, _) = simulate(dir.path(), 17);
+    let (b, _) = simulate(dir.path(), 19);
+    let missing = dir.path().join("missing.pcap");
+    let store = dir.path().join("store");
+    let out = run(&["ingest", "--store", p(&store), p(&a), p(&missing), p(&b)]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("missing.pcap: cannot read"),
+        "{}",
+        stderr(&out)
+    );
+    let m = manifest(&store);
+    let entries = m["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 3);
+    assert_eq!(entries[1]["faults"][0]["code"], "io");
+    assert!(entries[1]["content_hash"].is_null());
+    assert!(entries[0]["ip_packets"].as_u64().unwrap() > 0);
+    assert!(entries[2]["ip_packets"].as_u64().unwrap() > 0);
+}
+
+#[test]
+fn empty_and_foreign_files_are_refused_with_their_offset() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty.pcap");
+    fs::write(&empty, b"").unwrap();
+    let text = dir.path().join("notes.pcap");
+    fs::write(&text, b"this is not a capture at all").unwrap();
+    let store = dir.path().join("store");
+    let out = run(&["ingest", "--store", p(&store), p(&empty), p(&text)]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("empty.pcap: byte offset 0: the input is empty"),
+        "{err}"
+    );
+    assert!(
+        err.contains("notes.pcap: byte offset 0: not a pcap or pcapng"),
+        "{err}"
+    );
+    let codes: Vec<Value> = manifest(&store)["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["faults"][0]["code"].clone())
+        .collect();
+    assert_eq!(codes, ["empty", "bad_magic"]);
+}
+
+#[test]
+fn a_crash_before_commit_leaves_the_store_readable_and_the_input_unmarked() {
+    let dir = tempfile::tempdir().unwrap();
+    let (first, _) = simulate(dir.path(), 23);
+    let (second, _) = simulate(dir.path(), 29);
+    let store = dir.path().join("store");
+    assert!(
+        run(&["ingest", "--store", p(&store), p(&first)])
+            .status
+            .success()
+    );
+    let committed = total_packets(&store);
+
+    let crashed = kansoku()
+        .args(["ingest", "--store", p(&store), p(&second)])
+        .env("KANSOKU_FAILPOINT_BEFORE_COMMIT", "1")
+        .output()
+        .unwrap();
+    assert!(
+        !crashed.status.success(),
+        "the failpoint must abort the process"
+    );
+    assert_eq!(
+        total_packets(&store),
+        committed,
+        "a crashed ingest became visible"
+    );
+    assert_eq!(manifest(&store)["entries"].as_array().unwrap().len(), 1);
+
+    let retried = run(&["ingest", "--store", p(&store), p(&second)]);
+    assert!(retried.status.success(), "{}", stderr(&retried));
+    let fresh = dir.path().join("fresh");
+    assert!(
+        run(&["ingest", "--store", p(&fresh), p(&second)])
+            .status
+            .success()
+    );
+    assert_eq!(total_packets(&store), committed + total_packets(&fresh));
+    assert!(!store.join(".staging").exists());
+}
+
+#[test]
+fn report_formats() {
+    let dir = tempfile::tempdir().unwrap();
+    let (pcap, truth) = simulate(dir.path(), 31);
+    let store = dir.path().join("store");
+    assert!(
+        run(&["ingest", "--store", p(&store), p(&pcap)])
+            .status
+            .success()
+    );
+
+    let out = run(&["report", "--store", p(&store), "--format", "json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report: Value = serde_json::from_str(&stdout(&out)).expect("one JSON object");
+    let truth_total: u64 = truth["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["packets"].as_u64().unwrap())
+        .sum();
+    assert_eq!(
+        report["summary"][0]["packets"].as_u64().unwrap(),
+        truth_total
+    );
+    assert_eq!(report["top_ports"][0]["port"], "tcp/135");
+    assert_eq!(report["decode"][0]["outcome"], "inputs");
+
+    let out = run(&[
+        "report",
+        "--store",
+        p(&store),
+        "--format",
+        "csv",
+        "--top",
+        "3",
+    ]);
+    let csv = stdout(&out);
+    assert!(csv.starts_with("# summary\n"), "{csv}");
+    assert!(csv.contains("\n# top_ports\nport,packets,bytes"), "{csv}");
+
+    let out = run(&["report", "--store", p(&store)]);
+    assert!(stdout(&out).contains("| tcp/135"));
+
+    // A window before the capture has no packets.
+    let out = run(&[
+        "report",
+        "--store",
+        p(&store),
+        "--format",
+        "json",
+        "--to",
+        "2003-08-11 00:00",
+    ]);
+    let report: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert!(report["summary"][0]["packets"].is_null());
+}
+
+#[test]
+fn usage_errors_exit_with_2_and_store_errors_with_1() {
+    assert_eq!(run(&["ingest"]).status.code(), Some(2));
+    assert_eq!(
+        run(&["report", "--format", "xml", "--store", "x"])
+            .status
+            .code(),
+        Some(2)
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(&["report", "--store", p(dir.path())]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("not a kansoku store"),
+        "{}",
+        stderr(&out)
+    );
+    let out = run(&["ingest", "--store", p(dir.path()), "--bin", "7m", "x.pcap"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("does not divide an hour"));
+}
+
+#[test]
+fn demo_prints_the_blaster_report() {
+    let out = run(&["demo"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("top ports"), "{text}");
+    assert!(text.contains("| tcp/135"), "{text}");
+}
+
+/// Every capture of ../shared/testdata ingests, and exits non-zero exactly for the captures
+/// whose content has a fault (here: timestamps stepping back by more than a second).
+#[test]
+fn every_shared_capture_ingests_as_its_content_warrants() {
+    let testdata = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata");
+    if !testdata.is_dir() {
+        eprintln!("skipping: ../shared/testdata not present");
+        return;
+    }
+    let faulty = [
+        "chrissanders_packets/blaster.pcap",
+        "ncsa_bro-simple-scan/445_scan.pcap",
+        "ncsa_bro-simple-scan/multiport_scan.pcap",
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let mut seen = 0;
+    let mut stack = vec![testdata.clone()];
+    while let Some(d) = stack.pop() {
+        for entry in fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                if path.file_name().unwrap() != "hives" {
+                    stack.push(path);
+                }
+                continue;
+            }
+            if path.extension().is_some_and(|e| e == "md") {
+                continue;
+            }
+            seen += 1;
+            let rel = path
+                .strip_prefix(&testdata)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            let store = dir.path().join(format!("s{seen}"));
+            let out = run(&["ingest", "--store", p(&store), p(&path)]);
+            let expect_fault = faulty.contains(&rel.as_str());
+            assert_eq!(
+                out.status.code(),
+                Some(i32::from(expect_fault)),
+                "{rel}: {}",
+                stderr(&out)
+            );
+            let entry = &manifest(&store)["entries"][0];
+            assert_eq!(
+                entry["frames"].as_u64().unwrap(),
+                entry["ip_packets"].as_u64().unwrap()
+                    + entry["not_ip"].as_u64().unwrap()
+                    + entry["unknown_link"].as_u64().unwrap()
+                    + entry["malformed"]
+                        .as_object()
+                        .unwrap()
+                        .values()
+                        .map(|v| v.as_u64().unwrap())
+                        .sum::<u64>(),
+                "{rel}: every frame is accounted for"
+            );
+        }
+    }
+    assert!(seen >= 30, "expected the shared captures, found {seen}");
+}
