@@ -30,6 +30,10 @@ const HOUR_NS: i64 = 3_600_000_000_000;
 /// bytes in sparse mode (small bins) and 2 KiB dense.
 pub const HLL_LG_K: u8 = 12;
 
+/// Default cap on open set and map entries (each 24 to 48 bytes plus hash-table slack):
+/// about 300 MiB, keeping an ingest under its 512 MiB budget however dense an hour is.
+pub const DEFAULT_MAX_OPEN_ENTRIES: usize = 6_000_000;
+
 /// How many of a source's most-hit ports its row lists.
 const TOP_PORTS: usize = 5;
 
@@ -144,6 +148,10 @@ pub struct Aggregator {
     /// ports, so consecutive packets usually share it.
     last_obs: Option<(ObsKey, u32)>,
     newest_bin: i64,
+    /// Packets added, to check the memory budget every 64k packets only.
+    added: u64,
+    max_open_entries: usize,
+    early_flushes: u64,
 }
 
 impl Aggregator {
@@ -163,11 +171,28 @@ impl Aggregator {
             src_ports: HashMap::new(),
             last_obs: None,
             newest_bin: i64::MIN,
+            added: 0,
+            max_open_entries: DEFAULT_MAX_OPEN_ENTRIES,
+            early_flushes: 0,
         }
     }
 
-    /// Add one packet. Returns `true` when a bin boundary passed and [`flush_closed`]
-    /// (Self::flush_closed) has rows to give.
+    /// Cap the open entries (see [`DEFAULT_MAX_OPEN_ENTRIES`]). When an hour holds more
+    /// distinct (source, destination) pairs than this, everything open is flushed early: rows
+    /// are split in two (counts still add up, sketches still merge; exact distinct counts of
+    /// the two parts must not be added), which is the price of bounded memory.
+    pub fn with_max_open_entries(mut self, entries: usize) -> Self {
+        self.max_open_entries = entries.max(1);
+        self
+    }
+
+    /// How many times the memory cap forced an early flush.
+    pub fn early_flushes(&self) -> u64 {
+        self.early_flushes
+    }
+
+    /// Add one packet. Returns `true` when a bin boundary passed or the memory cap is reached,
+    /// and [`flush_closed`](Self::flush_closed) has rows to give.
     #[inline]
     pub fn add(&mut self, r: &PacketRecord) -> bool {
         let bin = r.ts_ns.div_euclid(self.bin_ns);
@@ -254,11 +279,20 @@ impl Aggregator {
         obs.bytes += u64::from(r.bytes);
         obs.sources += u64::from(new_source);
         obs.destinations += u64::from(new_destination);
-        crossed
+        self.added += 1;
+        crossed || (self.added.is_multiple_of(1 << 16) && self.over_budget())
+    }
+
+    fn over_budget(&self) -> bool {
+        self.open_entries() > self.max_open_entries
     }
 
     /// Rows of every bin and hour that can no longer receive in-order packets.
     pub fn flush_closed(&mut self) -> Flushed {
+        if self.over_budget() {
+            self.early_flushes += 1;
+            return self.flush_all();
+        }
         // One bin of grace: bins up to newest-2 are closed, and so are hours that end before
         // the start of bin newest-1.
         let bin_cutoff = self.newest_bin.saturating_sub(1);
@@ -389,7 +423,7 @@ impl Aggregator {
         out
     }
 
-    /// Entries currently held (for memory accounting in tests and progress output).
+    /// Set and map entries currently held: what memory follows.
     pub fn open_entries(&self) -> usize {
         self.obs_sources.len()
             + self.obs_destinations.len()
@@ -412,4 +446,142 @@ fn update_sketch(sketch: &mut HllSketch, src: Addr, text: &mut String) {
     text.clear();
     let _ = write!(text, "{}", addr_to_ip(src));
     sketch.update(raw_bytes::from_slice(text.as_bytes()));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::{IpAddr, Ipv4Addr};
+
+    const MIN: i64 = 60_000_000_000;
+
+    fn rec(ts_ns: i64, src: u32, dst: u32, port: u16) -> PacketRecord {
+        PacketRecord {
+            ts_ns,
+            src: crate::addr(IpAddr::V4(Ipv4Addr::from(src))),
+            dst: crate::addr(IpAddr::V4(Ipv4Addr::from(dst))),
+            bytes: 40,
+            signature: SignatureId::UNCLASSIFIED,
+            dst_port: port,
+            proto: 6,
+            ttl: 100 + (src % 20) as u8,
+        }
+    }
+
+    fn estimate(row: &ObservationRow) -> f64 {
+        HllSketch::deserialize(&row.sources_hll).unwrap().estimate()
+    }
+
+    #[test]
+    fn counts_and_exact_distincts_per_bin() {
+        let mut agg = Aggregator::new(5 * MIN);
+        // bin 0: 3 sources hit port 135 (one of them twice, on two destinations), one hits 445
+        for r in [
+            rec(0, 1, 100, 135),
+            rec(MIN, 2, 100, 135),
+            rec(2 * MIN, 1, 101, 135),
+            rec(3 * MIN, 3, 102, 135),
+            rec(4 * MIN, 3, 102, 445),
+        ] {
+            agg.add(&r);
+        }
+        let out = agg.flush_all();
+        assert_eq!(out.observations.len(), 2);
+        let p135 = &out.observations[0];
+        assert_eq!((p135.dst_port, p135.packets, p135.bytes), (135, 4, 160));
+        assert_eq!((p135.sources, p135.destinations), (3, 3));
+        assert!((estimate(p135) - 3.0).abs() < 0.5);
+        let p445 = &out.observations[1];
+        assert_eq!((p445.packets, p445.sources, p445.destinations), (1, 1, 1));
+
+        assert_eq!(out.sources.len(), 3);
+        let s1 = &out.sources[0];
+        assert_eq!(s1.src, IpAddr::V4(Ipv4Addr::from(1)));
+        assert_eq!((s1.packets, s1.destinations, s1.ports), (2, 2, 1));
+        assert_eq!((s1.first_seen_ns, s1.last_seen_ns), (0, 2 * MIN));
+        let s3 = &out.sources[2];
+        assert_eq!((s3.packets, s3.destinations, s3.ports), (2, 1, 2));
+        assert_eq!(s3.top_ports.len(), 2);
+    }
+
+    #[test]
+    fn closed_bins_are_flushed_with_one_bin_of_grace() {
+        let mut agg = Aggregator::new(MIN);
+        assert!(agg.add(&rec(0, 1, 1, 80)));
+        assert!(!agg.add(&rec(1, 2, 1, 80)));
+        assert!(agg.add(&rec(MIN, 1, 1, 80)));
+        // bin 0 is still within grace
+        assert!(agg.flush_closed().observations.is_empty());
+        assert!(agg.add(&rec(2 * MIN, 1, 1, 80)));
+        let out = agg.flush_closed();
+        assert_eq!(out.observations.len(), 1);
+        assert_eq!(out.observations[0].bin_start_ns, 0);
+        assert_eq!(out.observations[0].sources, 2);
+        // a late packet for bin 0 opens it again rather than being lost
+        agg.add(&rec(30, 3, 1, 80));
+        let rest = agg.flush_all();
+        let late: Vec<_> = rest.observations.iter().filter(|r| r.bin_start_ns == 0).collect();
+        assert_eq!(late.len(), 1);
+        assert_eq!(late[0].packets, 1);
+    }
+
+    #[test]
+    fn memory_follows_open_bins_not_capture_length() {
+        let mut agg = Aggregator::new(MIN);
+        let mut peak = 0;
+        // Four hours at 10 packets per second.
+        for i in 0..144_000i64 {
+            let ts = i * 100_000_000;
+            if agg.add(&rec(ts, (i % 5000) as u32, (i % 65536) as u32, 135)) {
+                let _ = agg.flush_closed();
+            }
+            peak = peak.max(agg.open_entries());
+        }
+        // Source records hold one hour (36k packets, each a new source-destination pair);
+        // bins hold two minutes. The peak is what an hour holds, not the 144k packets seen.
+        assert!(peak < 50_000, "peak entries {peak}");
+        assert!(agg.obs.entries.len() < 16, "slab grew to {}", agg.obs.entries.len());
+        assert_eq!(agg.early_flushes(), 0);
+    }
+
+    #[test]
+    fn the_memory_cap_flushes_early_without_losing_counts() {
+        let mut agg = Aggregator::new(60 * MIN).with_max_open_entries(10_000);
+        let mut rows = Vec::new();
+        for i in 0..300_000i64 {
+            if agg.add(&rec(i, i as u32, (i * 3) as u32, 80)) {
+                rows.extend(agg.flush_closed().observations);
+            }
+            assert!(agg.open_entries() < 10_000 + 6 * (1 << 16));
+        }
+        rows.extend(agg.flush_all().observations);
+        assert!(agg.early_flushes() > 0);
+        assert!(rows.len() > 1, "the one bin was split");
+        assert_eq!(rows.iter().map(|r| r.packets).sum::<u64>(), 300_000);
+    }
+
+    #[test]
+    fn sketch_estimates_track_exact_counts() {
+        let mut agg = Aggregator::new(5 * MIN);
+        for i in 0..20_000u32 {
+            agg.add(&rec(i64::from(i), i * 7919 + 1, 5, 23));
+        }
+        let out = agg.flush_all();
+        let row = &out.observations[0];
+        assert_eq!(row.sources, 20_000);
+        let err = (estimate(row) - 20_000.0).abs() / 20_000.0;
+        assert!(err < 0.05, "relative error {err}");
+    }
+
+    #[test]
+    fn port_runs_fold_into_exact_port_counts() {
+        let mut agg = Aggregator::new(5 * MIN);
+        for (i, port) in [80, 80, 443, 80, 22, 22, 22].into_iter().enumerate() {
+            agg.add(&rec(i as i64, 9, 1, port));
+        }
+        let s = &agg.flush_all().sources[0];
+        assert_eq!(s.ports, 3);
+        let top: Vec<(u16, u64)> = s.top_ports.iter().map(|p| (p.port, p.packets)).collect();
+        assert_eq!(top, [(22, 3), (80, 3), (443, 1)]);
+    }
 }
