@@ -520,7 +520,11 @@ mod tests {
         // a late packet for bin 0 opens it again rather than being lost
         agg.add(&rec(30, 3, 1, 80));
         let rest = agg.flush_all();
-        let late: Vec<_> = rest.observations.iter().filter(|r| r.bin_start_ns == 0).collect();
+        let late: Vec<_> = rest
+            .observations
+            .iter()
+            .filter(|r| r.bin_start_ns == 0)
+            .collect();
         assert_eq!(late.len(), 1);
         assert_eq!(late[0].packets, 1);
     }
@@ -540,7 +544,11 @@ mod tests {
         // Source records hold one hour (36k packets, each a new source-destination pair);
         // bins hold two minutes. The peak is what an hour holds, not the 144k packets seen.
         assert!(peak < 50_000, "peak entries {peak}");
-        assert!(agg.obs.entries.len() < 16, "slab grew to {}", agg.obs.entries.len());
+        assert!(
+            agg.obs.entries.len() < 16,
+            "slab grew to {}",
+            agg.obs.entries.len()
+        );
         assert_eq!(agg.early_flushes(), 0);
     }
 
