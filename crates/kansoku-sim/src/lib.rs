@@ -2,26 +2,32 @@
 //!
 //! Writes what a network telescope (an unused address block, by default `198.18.0.0/16`)
 //! receives over a few days: background radiation (scanners, UDP noise, DoS backscatter)
-//! plus an outbreak whose infected population grows logistically, as a classic pcap file,
-//! together with a ground truth naming every source. The same [`Config`] always gives the
-//! same bytes, so captures can serve as labelled test data for decoders, classifiers and
-//! population estimators.
+//! plus an outbreak or tool scan (see [`Scenario`]), as a classic pcap file, together with
+//! a ground truth naming the class of every source (see [`TRUTH_CLASSES`]). The same
+//! [`Config`] always gives the same bytes, so captures can serve as labelled test data for
+//! decoders, classifiers and population estimators.
 //!
 //! Header level only: SYNs carry no payload and the only payload bytes are benign (zeros,
-//! an ASCII marker, Welchia's 0xAA echo filler). No exploit or worm code is modelled.
+//! an ASCII marker, Welchia's 0xAA echo filler, Slammer's first byte 0x04 followed by an
+//! ASCII placeholder). No exploit or worm code is modelled.
 //!
 //! # Model, in brief
 //!
-//! - Background (every scenario): TCP SYN scanners (Linux connect(), ZMap- and
-//!   Masscan-style), UDP noise to 53/123/137/161/1900/5060, and DoS backscatter (SYN-ACK,
-//!   RST, ICMP unreachable quoting the spoofed packet). Per hour at scale 1: 20 scanners,
-//!   8 UDP sources, 1.5 backscatter victims, each with a heavy-tailed packet count and rate,
-//!   modulated by a daily rhythm.
-//! - Outbreak: hosts appear along a logistic curve (inflection 30% into the period; about
-//!   1500 Blaster or 1200 Welchia hosts at scale 1) and show up in runs of consecutive
-//!   telescope addresses (see `scenario::walk`), re-entering after reboots.
+//! - Background (every scenario): TCP SYN scanners (Linux connect(), labelled `scan`; ZMap
+//!   and Masscan, labelled `zmap` and `masscan`), UDP noise to 53/123/137/161/1900/5060,
+//!   and DoS backscatter (SYN-ACK, RST, ICMP unreachable quoting the spoofed packet). Per
+//!   hour at scale 1: 20 scanners, 8 UDP sources, 1.5 backscatter victims, each with a
+//!   heavy-tailed packet count and rate, modulated by a daily rhythm.
+//! - Outbreaks: hosts appear along a logistic curve (inflection 30% into the period;
+//!   Slammer's within the first half hour). Blaster and Welchia show up in runs of
+//!   consecutive telescope addresses (see `scenario::walk`); Slammer, Sasser, Conficker and
+//!   Mirai scan at random, so each host reaches the telescope at its Internet-wide rate
+//!   times the telescope's share of the addresses it picks from, until it stops.
+//! - Tool scans (ZMap, Masscan): a few sources, each running scans that visit every target
+//!   once in permuted order at tens of probes per second, with pauses of hours between.
+//! - `mixed-darknet` runs every outbreak and tool scan at once at reduced populations.
 //! - `scale` multiplies the number of sources, so per-host behaviour stays realistic while
-//!   volume grows: about 0.5M packets over 3 days at scale 1, 10M at scale 20.
+//!   volume grows: about 0.3M-0.75M packets over 3 days at scale 1, depending on scenario.
 //! - One ChaCha8 stream seeded from [`Config::seed`] drives everything, consumed in a fixed
 //!   order, so output is byte-identical for the same config on the same platform (the
 //!   floating-point `ln`/`exp`/`sin` of the platform's libm are used for timing draws).
@@ -46,7 +52,10 @@ use rand_chacha::ChaCha8Rng;
 pub use truth::{Truth, TruthSource};
 
 use net::{AddressPool, Prefix, dotted};
-use scenario::{Env, background, blaster, welchia};
+use scenario::{
+    Env, Source, background, blaster, conficker, masscan, mirai, mixed, sasser, slammer, welchia,
+    zmap,
+};
 use time::{MICROS, rfc3339};
 
 /// An outbreak to simulate on top of the background radiation.
@@ -57,23 +66,64 @@ pub enum Scenario {
     Blaster2003,
     /// W32/Welchia (Nachi), August 2003: ICMP echo sweeps with 0xAA payload.
     Welchia2003,
+    /// SQL Slammer, January 2003: single 404-byte UDP datagrams to 1434.
+    Slammer2003,
+    /// W32/Sasser, May 2004: Windows TCP SYNs to 445, uniformly random destinations.
+    Sasser2004,
+    /// Conficker A/B, from November 2008: Windows TCP SYNs to 445, 2nd and 4th octets < 128.
+    Conficker2008,
+    /// Mirai, from August 2016: SYNs to 23/2323 whose sequence number is the destination.
+    Mirai2016,
+    /// ZMap tool and research scans: IP ID 54321, each address once per scan.
+    Zmap,
+    /// Masscan tool scans: IP ID = dst ^ dport ^ seq, window 1024.
+    Masscan,
+    /// Every outbreak and tool scan above at reduced populations, over the background.
+    MixedDarknet,
 }
 
 impl Scenario {
     /// Every scenario, in the order of [`Scenario::names`].
-    pub const ALL: &'static [Scenario] = &[Scenario::Blaster2003, Scenario::Welchia2003];
+    pub const ALL: &'static [Scenario] = &[
+        Scenario::Blaster2003,
+        Scenario::Welchia2003,
+        Scenario::Slammer2003,
+        Scenario::Sasser2004,
+        Scenario::Conficker2008,
+        Scenario::Mirai2016,
+        Scenario::Zmap,
+        Scenario::Masscan,
+        Scenario::MixedDarknet,
+    ];
 
     /// The name used on the command line and in the ground truth.
     pub fn name(self) -> &'static str {
         match self {
             Scenario::Blaster2003 => "blaster-2003",
             Scenario::Welchia2003 => "welchia-2003",
+            Scenario::Slammer2003 => "slammer-2003",
+            Scenario::Sasser2004 => "sasser-2004",
+            Scenario::Conficker2008 => "conficker-2008",
+            Scenario::Mirai2016 => "mirai-2016",
+            Scenario::Zmap => "zmap",
+            Scenario::Masscan => "masscan",
+            Scenario::MixedDarknet => "mixed-darknet",
         }
     }
 
     /// Names of every scenario, for `--help` and value parsers.
     pub fn names() -> &'static [&'static str] {
-        &["blaster-2003", "welchia-2003"]
+        &[
+            "blaster-2003",
+            "welchia-2003",
+            "slammer-2003",
+            "sasser-2004",
+            "conficker-2008",
+            "mirai-2016",
+            "zmap",
+            "masscan",
+            "mixed-darknet",
+        ]
     }
 
     /// A one-line description for help texts.
@@ -81,8 +131,47 @@ impl Scenario {
         match self {
             Scenario::Blaster2003 => "W32/Blaster: TCP SYNs to 135, sequential, retransmitted",
             Scenario::Welchia2003 => "W32/Welchia: ICMP echo sweeps, 92-byte packets, 0xAA fill",
+            Scenario::Slammer2003 => {
+                "SQL Slammer: UDP to 1434, 376-byte payload starting 0x04 (benign filler)"
+            }
+            Scenario::Sasser2004 => "W32/Sasser: Windows SYNs to 445, random, retransmitted",
+            Scenario::Conficker2008 => {
+                "Conficker A/B: Windows SYNs to 445, 2nd and 4th octets always < 128"
+            }
+            Scenario::Mirai2016 => "Mirai: SYNs to 23 (90%) / 2323 (10%) with seq == destination",
+            Scenario::Zmap => "ZMap scans: IP ID 54321, window 65535, each address once",
+            Scenario::Masscan => "Masscan scans: IP ID = dst ^ dport ^ seq, window 1024",
+            Scenario::MixedDarknet => {
+                "all of the above at once over the background, every source labelled"
+            }
         }
     }
+}
+
+/// Every class a source can have in the ground truth.
+pub const TRUTH_CLASSES: [&str; 11] = [
+    "blaster",
+    "welchia",
+    "slammer",
+    "sasser",
+    "conficker",
+    "mirai",
+    "zmap",
+    "masscan",
+    "backscatter",
+    "scan",
+    "udp-noise",
+];
+
+/// The /24s the simulator treats as known research scanners, in CIDR notation. Some ZMap
+/// scan sources sit in them and nothing else does, so a classifier given this list as its
+/// research-scanner file labels exactly those sources. Arbitrary public-looking blocks, not
+/// the real networks of any project; also written to [`Truth::research_networks`].
+pub fn research_scanner_networks() -> Vec<String> {
+    net::RESEARCH_NETWORKS
+        .iter()
+        .map(|&(base, len)| format!("{}/{len}", dotted(base)))
+        .collect()
 }
 
 impl fmt::Display for Scenario {
@@ -133,7 +222,7 @@ pub struct Config {
     /// Telescope prefix (address, length); host bits are ignored. Length 8..=30.
     pub telescope: ([u8; 4], u8),
     /// Multiplies the number of sources, and so all packet rates. 1.0 gives roughly
-    /// 300k-600k packets over 3 days; 20 gives about 10M.
+    /// 300k-750k packets over 3 days; 20 gives about 10M.
     pub scale: f64,
 }
 
@@ -197,6 +286,27 @@ fn environment(config: &Config) -> io::Result<Env> {
     })
 }
 
+/// The sources of a scenario's outbreak (everything but the background).
+fn outbreak(
+    scenario: Scenario,
+    env: &Env,
+    pool: &mut AddressPool,
+    rng: &mut ChaCha8Rng,
+) -> Vec<Source> {
+    let spawn = match scenario {
+        Scenario::Blaster2003 => blaster::spawn,
+        Scenario::Welchia2003 => welchia::spawn,
+        Scenario::Slammer2003 => slammer::spawn,
+        Scenario::Sasser2004 => sasser::spawn,
+        Scenario::Conficker2008 => conficker::spawn,
+        Scenario::Mirai2016 => mirai::spawn,
+        Scenario::Zmap => zmap::spawn,
+        Scenario::Masscan => masscan::spawn,
+        Scenario::MixedDarknet => mixed::spawn,
+    };
+    spawn(env, pool, rng)
+}
+
 /// Simulates the capture described by `config`, writes it to `out` as a classic pcap
 /// file, and returns its totals and ground truth.
 ///
@@ -206,10 +316,7 @@ pub fn simulate<W: Write>(config: &Config, out: W) -> io::Result<(Summary, Truth
     let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
     let mut pool = AddressPool::new(env.telescope);
     let mut sources = background::spawn(&env, &mut pool, &mut rng);
-    sources.extend(match config.scenario {
-        Scenario::Blaster2003 => blaster::spawn(&env, &mut pool, &mut rng),
-        Scenario::Welchia2003 => welchia::spawn(&env, &mut pool, &mut rng),
-    });
+    sources.extend(outbreak(config.scenario, &env, &mut pool, &mut rng));
     let summary = engine::run(&env, &mut sources, &mut rng, out)?;
 
     let mut seen: Vec<_> = sources.iter().filter(|s| s.tally.packets > 0).collect();
@@ -219,6 +326,7 @@ pub fn simulate<W: Write>(config: &Config, out: W) -> io::Result<(Summary, Truth
         seed: config.seed,
         telescope: env.telescope.to_string(),
         start: rfc3339(config.start),
+        research_networks: research_scanner_networks(),
         sources: seen
             .iter()
             .map(|s| {
@@ -241,8 +349,24 @@ mod tests {
             assert_eq!(s.name(), *n);
             assert_eq!(s.to_string().parse::<Scenario>().unwrap(), *s);
         }
-        let err = "slammer".parse::<Scenario>().unwrap_err();
+        let err = "nimda".parse::<Scenario>().unwrap_err();
         assert!(err.to_string().contains("blaster-2003"));
+    }
+
+    #[test]
+    fn truth_classes_match_the_models() {
+        let names: Vec<&str> = scenario::Class::ALL.iter().map(|c| c.as_str()).collect();
+        assert_eq!(names, TRUTH_CLASSES);
+    }
+
+    #[test]
+    fn research_networks_are_public_24s() {
+        let nets = research_scanner_networks();
+        assert_eq!(nets.len(), 3);
+        for (n, &(base, _)) in nets.iter().zip(&net::RESEARCH_NETWORKS) {
+            assert!(n.ends_with(".0/24"), "{n}");
+            assert!(net::is_public_unicast(base));
+        }
     }
 
     #[test]

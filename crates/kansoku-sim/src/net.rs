@@ -81,8 +81,27 @@ pub(crate) fn is_public_unicast(addr: u32) -> bool {
         .all(|&(base, len)| (addr ^ base) >> (32 - u32::from(len)) != 0)
 }
 
+/// The /24s the simulator treats as known research scanners (think Censys, Shadowserver or
+/// a university measurement group). They are arbitrary public-looking blocks, not the real
+/// networks of any project; only ZMap research sources are placed in them, so a classifier
+/// given this list as its "research scanners" file can label those sources without
+/// mislabelling anything else.
+pub(crate) const RESEARCH_NETWORKS: [(u32, u8); 3] = [
+    (0x2513_dd00, 24), // 37.19.221.0/24
+    (0x6794_4c00, 24), // 103.148.76.0/24
+    (0xc257_2d00, 24), // 194.87.45.0/24
+];
+
+/// Whether `addr` lies in one of [`RESEARCH_NETWORKS`].
+pub(crate) fn is_research(addr: u32) -> bool {
+    RESEARCH_NETWORKS
+        .iter()
+        .any(|&(base, len)| (addr ^ base) >> (32 - u32::from(len)) == 0)
+}
+
 /// Hands out distinct public unicast source addresses, never inside the telescope, so that
-/// each simulated host has one address and the ground truth is unambiguous.
+/// each simulated host has one address and the ground truth is unambiguous. Addresses in
+/// [`RESEARCH_NETWORKS`] are only handed out by [`AddressPool::draw_research`].
 pub(crate) struct AddressPool {
     telescope: Prefix,
     // Membership only (never iterated), so its random hashing cannot affect the output.
@@ -101,10 +120,27 @@ impl AddressPool {
     pub(crate) fn draw<R: Rng>(&mut self, rng: &mut R) -> u32 {
         loop {
             let a: u32 = rng.random();
-            if is_public_unicast(a) && !self.telescope.contains(a) && self.used.insert(a) {
+            if is_public_unicast(a)
+                && !self.telescope.contains(a)
+                && !is_research(a)
+                && self.used.insert(a)
+            {
                 return a;
             }
         }
+    }
+
+    /// A fresh address inside a research network, or an ordinary one once those are nearly
+    /// used up (a few hundred research sources), so that a huge scale cannot loop forever.
+    pub(crate) fn draw_research<R: Rng>(&mut self, rng: &mut R) -> u32 {
+        for _ in 0..32 {
+            let (base, _) = RESEARCH_NETWORKS[rng.random_range(0..RESEARCH_NETWORKS.len())];
+            let a = base | rng.random_range(1..255);
+            if !self.telescope.contains(a) && self.used.insert(a) {
+                return a;
+            }
+        }
+        self.draw(rng)
     }
 }
 
@@ -137,6 +173,8 @@ mod tests {
         ] {
             assert!(!is_public_unicast(u32::from_be_bytes(a)), "{a:?}");
         }
+        assert!(is_research(u32::from_be_bytes([103, 148, 76, 9])));
+        assert!(!is_research(u32::from_be_bytes([103, 148, 77, 9])));
         for a in [
             [8, 8, 8, 8],
             [172, 32, 0, 1],

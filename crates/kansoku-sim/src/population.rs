@@ -22,10 +22,16 @@ impl Logistic {
     /// shows the onset, the surge and the saturation.
     pub(crate) fn for_period(capacity: f64, period_us: u64) -> Self {
         let period = period_us as f64;
+        Self::new(capacity, 0.3 * period, 0.4 * period)
+    }
+
+    /// A curve with its inflection at `midpoint_us` that rises from 5% to 95% of
+    /// `capacity` within `rise_us`.
+    pub(crate) fn new(capacity: f64, midpoint_us: f64, rise_us: f64) -> Self {
         Self {
             capacity,
-            rate: 2.0 * 19f64.ln() / (0.4 * period),
-            midpoint: 0.3 * period,
+            rate: 2.0 * 19f64.ln() / rise_us,
+            midpoint: midpoint_us,
         }
     }
 

@@ -38,6 +38,32 @@ pub(crate) fn diurnal_instant<R: Rng>(rng: &mut R, from: u64, to: u64) -> u64 {
     }
 }
 
+/// `x` rounded down or up at random, so that on average it is `x`: small scales still get
+/// their share of rare sources.
+pub(crate) fn round_stochastic<R: Rng>(rng: &mut R, x: f64) -> usize {
+    x.floor() as usize + usize::from(rng.random_bool(x.fract()))
+}
+
+/// ZMap's fixed IP ID (releases before 2.1.0).
+pub(crate) const ZMAP_IP_ID: u16 = 54_321;
+
+/// The IP ID Masscan derives from a SYN's destination, port and sequence number.
+pub(crate) fn masscan_id(dst: u32, dport: u16, seq: u32) -> u16 {
+    (dst ^ u32::from(dport) ^ seq) as u16
+}
+
+/// A random IP ID for a SYN that must not look like a scanning tool's: real stacks match
+/// ZMap's constant or Masscan's relation once in about 32768 packets, enough for a few
+/// coincidences per capture, which would make a per-packet classifier disagree with the
+/// ground truth for reasons that have nothing to do with it. Such IDs are nudged instead.
+pub(crate) fn plain_id<R: Rng>(rng: &mut R, dst: u32, dport: u16, seq: u32) -> u16 {
+    let mut id: u16 = rng.random();
+    while id == ZMAP_IP_ID || id == masscan_id(dst, dport, seq) {
+        id = id.wrapping_add(1);
+    }
+    id
+}
+
 /// Picks an item with probability proportional to its weight.
 pub(crate) fn weighted<'a, T, R: Rng>(rng: &mut R, items: &'a [(T, u32)]) -> &'a T {
     let total: u32 = items.iter().map(|(_, w)| w).sum();

@@ -15,6 +15,10 @@ pub struct Truth {
     pub telescope: String,
     /// Start of the capture period (RFC 3339, UTC).
     pub start: String,
+    /// Networks (CIDR) the simulator treats as known research scanners: every source in them
+    /// is class `zmap`. Absent from truths written before it existed.
+    #[serde(default)]
+    pub research_networks: Vec<String>,
     /// Every source that sent at least one packet, ordered by first packet (then address).
     pub sources: Vec<TruthSource>,
 }
@@ -24,7 +28,9 @@ pub struct Truth {
 pub struct TruthSource {
     /// Dotted-quad address.
     pub src: String,
-    /// `blaster`, `welchia`, `scan`, `udp-noise` or `backscatter`.
+    /// One of [`crate::TRUTH_CLASSES`]: an outbreak (`blaster`, `welchia`, `slammer`, `sasser`,
+    /// `conficker`, `mirai`), a tool scan (`zmap`, `masscan`), or other background (`scan`,
+    /// `udp-noise`, `backscatter`).
     pub class: String,
     /// Timestamp of its first packet (RFC 3339, UTC, microseconds).
     pub first_seen: String,

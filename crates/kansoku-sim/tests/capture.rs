@@ -1,161 +1,26 @@
 //! End-to-end checks of simulated captures, decoded with independent parsers
 //! (pcap-parser for the container, etherparse for the frames).
 
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet};
 
-use etherparse::{NetSlice, SlicedPacket, TransportSlice};
-use kansoku_sim::{Config, Scenario, Summary, Truth, simulate};
-use pcap_parser::{
-    LegacyPcapReader, Linktype, PcapBlockOwned, PcapError, traits::PcapReaderIterator,
-};
+use common::{DAY_US, START, TELESCOPE, classes, decode, internet_checksum, read_pcap, run, small};
+use etherparse::TransportSlice;
+use kansoku_sim::{Config, Scenario, TRUTH_CLASSES, Truth};
 
-const START: u64 = 1_060_560_000;
-const DAY_US: u64 = 86_400_000_000;
-const TELESCOPE: u32 = 0xc612_0000; // 198.18.0.0/16
-
-fn small(scenario: Scenario, seed: u64) -> Config {
-    Config {
-        scenario,
-        seed,
-        days: 1,
-        scale: 0.05,
-        ..Config::default()
+/// The class a scenario adds to the background (the mixed scenario adds all of them).
+fn outbreak_class(scenario: Scenario) -> &'static str {
+    match scenario {
+        Scenario::Blaster2003 | Scenario::MixedDarknet => "blaster",
+        Scenario::Welchia2003 => "welchia",
+        Scenario::Slammer2003 => "slammer",
+        Scenario::Sasser2004 => "sasser",
+        Scenario::Conficker2008 => "conficker",
+        Scenario::Mirai2016 => "mirai",
+        Scenario::Zmap => "zmap",
+        Scenario::Masscan => "masscan",
     }
-}
-
-fn run(config: &Config) -> (Vec<u8>, Summary, Truth) {
-    let mut out = Vec::new();
-    let (summary, truth) = simulate(config, &mut out).expect("simulate");
-    (out, summary, truth)
-}
-
-/// One captured frame.
-struct Frame {
-    ts: u64,
-    data: Vec<u8>,
-}
-
-/// Reads a capture with pcap-parser, checking the global header.
-fn read_pcap(bytes: &[u8]) -> Vec<Frame> {
-    let mut reader = LegacyPcapReader::new(1 << 16, bytes).expect("pcap header");
-    let mut frames = Vec::new();
-    let mut saw_header = false;
-    loop {
-        match reader.next() {
-            Ok((offset, block)) => {
-                match block {
-                    PcapBlockOwned::LegacyHeader(h) => {
-                        assert_eq!(h.magic_number, 0xa1b2_c3d4);
-                        assert_eq!((h.version_major, h.version_minor), (2, 4));
-                        assert_eq!(h.network, Linktype::ETHERNET);
-                        assert_eq!(h.snaplen, 65_535);
-                        saw_header = true;
-                    }
-                    PcapBlockOwned::Legacy(b) => {
-                        assert_eq!(b.caplen, b.origlen);
-                        assert!(b.ts_usec < 1_000_000);
-                        frames.push(Frame {
-                            ts: u64::from(b.ts_sec) * 1_000_000 + u64::from(b.ts_usec),
-                            data: b.data.to_vec(),
-                        });
-                    }
-                    PcapBlockOwned::NG(_) => panic!("unexpected pcapng block"),
-                }
-                reader.consume(offset);
-            }
-            Err(PcapError::Eof) => break,
-            Err(PcapError::Incomplete(_)) => reader.refill().expect("refill"),
-            Err(e) => panic!("pcap error: {e:?}"),
-        }
-    }
-    assert!(saw_header);
-    assert_eq!(
-        &bytes[..4],
-        &[0xd4, 0xc3, 0xb2, 0xa1],
-        "little-endian magic"
-    );
-    frames
-}
-
-/// Internet checksum over concatenated parts (0 when the data carries a valid checksum).
-fn internet_checksum(parts: &[&[u8]]) -> u16 {
-    let bytes: Vec<u8> = parts.concat();
-    let mut sum: u32 = bytes
-        .chunks(2)
-        .map(|c| u32::from(u16::from_be_bytes([c[0], *c.get(1).unwrap_or(&0)])))
-        .sum();
-    while sum > 0xffff {
-        sum = (sum & 0xffff) + (sum >> 16);
-    }
-    !(sum as u16)
-}
-
-/// A decoded packet with the fields the tests look at.
-struct Pkt<'a> {
-    ts: u64,
-    src: u32,
-    dst: u32,
-    ttl: u8,
-    df: bool,
-    ip_id: u16,
-    ip_len: u16,
-    transport: TransportSlice<'a>,
-}
-
-/// Decodes a frame with etherparse and verifies every checksum.
-fn decode(f: &Frame) -> Pkt<'_> {
-    assert!(
-        f.data.len() >= 60,
-        "frame shorter than the Ethernet minimum"
-    );
-    let p = SlicedPacket::from_ethernet(&f.data).expect("etherparse");
-    let Some(NetSlice::Ipv4(ip)) = p.net else {
-        panic!("not IPv4")
-    };
-    let h = ip.header();
-    assert_eq!(
-        h.to_header().calc_header_checksum(),
-        h.header_checksum(),
-        "IPv4 checksum"
-    );
-    let (src, dst) = (h.source(), h.destination());
-    let transport = p.transport.expect("transport header");
-    match &transport {
-        TransportSlice::Tcp(t) => {
-            assert_eq!(t.calc_checksum_ipv4(src, dst).unwrap(), t.checksum(), "TCP");
-        }
-        TransportSlice::Udp(u) => {
-            let c = u
-                .to_header()
-                .calc_checksum_ipv4_raw(src, dst, u.payload())
-                .unwrap();
-            assert_eq!(c, u.checksum(), "UDP");
-        }
-        TransportSlice::Icmpv4(i) => assert_eq!(internet_checksum(&[i.slice()]), 0, "ICMP"),
-        _ => panic!("unexpected transport"),
-    }
-    Pkt {
-        ts: f.ts,
-        src: u32::from_be_bytes(src),
-        dst: u32::from_be_bytes(dst),
-        ttl: h.ttl(),
-        df: h.dont_fragment(),
-        ip_id: h.identification(),
-        ip_len: h.total_len(),
-        transport,
-    }
-}
-
-/// Class of each source address according to the truth.
-fn classes(truth: &Truth) -> BTreeMap<u32, String> {
-    truth
-        .sources
-        .iter()
-        .map(|s| {
-            let a: std::net::Ipv4Addr = s.src.parse().unwrap();
-            (u32::from(a), s.class.clone())
-        })
-        .collect()
 }
 
 #[test]
@@ -225,13 +90,19 @@ fn capture_decodes_and_matches_truth() {
             );
         }
         let kinds: BTreeSet<&str> = truth.sources.iter().map(|s| s.class.as_str()).collect();
-        let outbreak = if *scenario == Scenario::Blaster2003 {
-            "blaster"
-        } else {
-            "welchia"
-        };
-        let expected = BTreeSet::from(["backscatter", "scan", "udp-noise", outbreak]);
-        assert_eq!(kinds, expected);
+        assert!(kinds.iter().all(|k| TRUTH_CLASSES.contains(k)), "{kinds:?}");
+        for k in [
+            "backscatter",
+            "scan",
+            "udp-noise",
+            outbreak_class(*scenario),
+        ] {
+            assert!(kinds.contains(k), "{scenario}: no {k} in {kinds:?}");
+        }
+        assert_eq!(
+            truth.research_networks,
+            kansoku_sim::research_scanner_networks()
+        );
         // The truth serialises and reads back.
         let json = serde_json::to_string(&truth).unwrap();
         assert_eq!(serde_json::from_str::<Truth>(&json).unwrap(), truth);
@@ -372,21 +243,32 @@ fn background_is_benign_and_well_formed() {
         let p = decode(f);
         match (class[&p.src].as_str(), &p.transport) {
             ("scan", TransportSlice::Tcp(t)) => {
+                seen.insert("linux");
                 assert!(t.syn() && !t.ack() && t.payload().is_empty());
                 assert_ne!(t.destination_port(), 135);
-                if t.options().len() == 20 {
-                    seen.insert("linux");
-                    assert!((40..=64).contains(&p.ttl));
-                    assert!([29_200, 64_240].contains(&t.window_size()));
-                    assert_eq!(&t.options()[..8], &[2, 4, 5, 0xb4, 4, 2, 8, 10]);
-                    assert_eq!(&t.options()[16..], &[1, 3, 3, 7]);
-                } else if p.ip_id == 54_321 {
-                    seen.insert("zmap");
-                } else {
-                    seen.insert("masscan");
-                    let id = (p.dst ^ u32::from(t.destination_port()) ^ t.sequence_number()) as u16;
-                    assert_eq!(p.ip_id, id);
-                }
+                assert_eq!(t.options().len(), 20);
+                assert!((40..=64).contains(&p.ttl));
+                assert!([29_200, 64_240].contains(&t.window_size()));
+                assert_eq!(&t.options()[..8], &[2, 4, 5, 0xb4, 4, 2, 8, 10]);
+                assert_eq!(&t.options()[16..], &[1, 3, 3, 7]);
+                // Plain scanners never carry a tool's IP ID by coincidence.
+                assert_ne!(p.ip_id, 54_321);
+                let id = (p.dst ^ u32::from(t.destination_port()) ^ t.sequence_number()) as u16;
+                assert_ne!(p.ip_id, id);
+            }
+            ("zmap", TransportSlice::Tcp(t)) => {
+                seen.insert("zmap");
+                assert!(t.syn() && !t.ack() && t.payload().is_empty());
+                assert_eq!((p.ip_id, t.window_size()), (54_321, 65_535));
+                assert!(t.options().is_empty());
+            }
+            ("masscan", TransportSlice::Tcp(t)) => {
+                seen.insert("masscan");
+                assert!(t.syn() && !t.ack() && t.payload().is_empty());
+                let id = (p.dst ^ u32::from(t.destination_port()) ^ t.sequence_number()) as u16;
+                assert_eq!(p.ip_id, id);
+                assert_eq!(t.window_size(), 1024);
+                assert!(t.options().is_empty());
             }
             ("udp-noise", TransportSlice::Udp(u)) => {
                 seen.insert("udp");

@@ -13,10 +13,12 @@
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
-use super::{Behaviour, Env, Source};
+use super::{Behaviour, Class, Env, Source};
 use crate::frame::{self, Icmp, Ipv4, PROTO_TCP, PROTO_UDP, TCP_ACK, TCP_RST, TCP_SYN, Tcp};
 use crate::net::AddressPool;
-use crate::random::{diurnal, diurnal_instant, exponential, log_uniform, weighted};
+use crate::random::{
+    ZMAP_IP_ID, diurnal, diurnal_instant, exponential, log_uniform, masscan_id, plain_id, weighted,
+};
 use crate::time::MICROS;
 
 /// The benign marker carried by some UDP noise, so nobody mistakes it for real traffic.
@@ -122,7 +124,8 @@ enum Tool {
     Masscan,
 }
 
-/// A horizontal TCP scanner.
+/// A horizontal TCP scanner. Those using ZMap or Masscan are labelled as such in the truth
+/// (a tool scan is identifiable from its headers); the rest are plain `scan`.
 #[derive(Debug)]
 pub(crate) struct Scanner {
     schedule: Schedule,
@@ -161,6 +164,14 @@ impl Scanner {
         }
     }
 
+    pub(crate) fn class(&self) -> Class {
+        match self.tool {
+            Tool::Linux => Class::Scan,
+            Tool::Zmap => Class::Zmap,
+            Tool::Masscan => Class::Masscan,
+        }
+    }
+
     pub(crate) fn emit(
         &mut self,
         addr: u32,
@@ -181,17 +192,14 @@ impl Scanner {
                 options[8..12].copy_from_slice(&ts.to_be_bytes());
                 options[16..].copy_from_slice(&[0x01, 0x03, 0x03, 0x07]);
                 (
-                    rng.random(),
+                    plain_id(rng, dst, dport, seq),
                     true,
                     rng.random_range(32_768..61_000),
                     &options,
                 )
             }
-            Tool::Zmap => (54_321, false, rng.random_range(32_768..61_000), &[]),
-            Tool::Masscan => {
-                let id = (dst ^ u32::from(dport) ^ seq) as u16;
-                (id, false, self.sport, &[])
-            }
+            Tool::Zmap => (ZMAP_IP_ID, false, rng.random_range(32_768..61_000), &[]),
+            Tool::Masscan => (masscan_id(dst, dport, seq), false, self.sport, &[]),
         };
         let ip = Ipv4 {
             src: addr,

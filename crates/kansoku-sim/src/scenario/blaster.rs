@@ -8,11 +8,10 @@
 //! retransmitted after 3 s and again 6 s later (+9 s) with the same port and sequence.
 //! No payload is ever sent.
 
-use std::collections::VecDeque;
-
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
+use super::retransmit::Retransmits;
 use super::walk::{Pacing, Runs, Walk};
 use super::{Behaviour, Env, Source, infected_hosts};
 use crate::frame::{self, Ipv4, TCP_SYN, Tcp};
@@ -25,17 +24,6 @@ pub(crate) const SYN_OPTIONS: [u8; 8] = [0x02, 0x04, 0x05, 0xb4, 0x01, 0x01, 0x0
 pub(crate) const PORT: u16 = 135;
 /// Distinct infected hosts the telescope eventually sees at scale 1.
 const HOSTS: f64 = 1500.0;
-/// Windows SYN retransmission times after the first SYN.
-const RETRANSMIT_US: [u64; 2] = [3 * MICROS, 9 * MICROS];
-
-/// A SYN that may still be retransmitted.
-#[derive(Debug, Clone, Copy)]
-struct Probe {
-    due: u64,
-    dst: u32,
-    sport: u16,
-    seq: u32,
-}
 
 /// One infected Windows host.
 #[derive(Debug)]
@@ -45,10 +33,7 @@ pub(crate) struct Blaster {
     window: u16,
     ip_id: u16,
     sport: u16,
-    /// Per-host timer skew added to both retransmission times (a few milliseconds).
-    skew_us: u64,
-    /// Pending first and second retransmissions, each in due order.
-    retransmit: [VecDeque<Probe>; 2],
+    retransmit: Retransmits,
 }
 
 impl Blaster {
@@ -69,27 +54,16 @@ impl Blaster {
             window: if rng.random_bool(0.6) { 64_240 } else { 65_535 },
             ip_id: rng.random(),
             sport: rng.random_range(1025..=5000),
-            skew_us: rng.random_range(0..15_000),
-            retransmit: [VecDeque::new(), VecDeque::new()],
+            retransmit: Retransmits::new(rng.random_range(0..15_000)),
         }
     }
 
     fn next_us(&self) -> Option<u64> {
-        let heads = self
+        let next = self
             .retransmit
-            .iter()
-            .filter_map(|q| q.front().map(|p| p.due));
-        let next = heads.fold(self.walk.next_us(), u64::min);
+            .next_due()
+            .map_or(self.walk.next_us(), |t| t.min(self.walk.next_us()));
         (next != u64::MAX).then_some(next)
-    }
-
-    /// Removes the probe of queue `i` if it is due at `now`.
-    fn take_due(&mut self, i: usize, now: u64) -> Option<Probe> {
-        if self.retransmit[i].front()?.due == now {
-            self.retransmit[i].pop_front()
-        } else {
-            None
-        }
     }
 
     pub(crate) fn emit(
@@ -100,11 +74,7 @@ impl Blaster {
         rng: &mut ChaCha8Rng,
         frame: &mut Vec<u8>,
     ) -> Option<u64> {
-        let probe = if let Some(p) = self.take_due(1, now) {
-            p
-        } else if let Some(p) = self.take_due(0, now) {
-            let due = p.due - RETRANSMIT_US[0] + RETRANSMIT_US[1];
-            self.retransmit[1].push_back(Probe { due, ..p });
+        let probe = if let Some(p) = self.retransmit.take(now) {
             p
         } else {
             debug_assert_eq!(self.walk.next_us(), now);
@@ -114,14 +84,7 @@ impl Blaster {
             } else {
                 self.sport + 1
             };
-            let p = Probe {
-                due: now + RETRANSMIT_US[0] + self.skew_us,
-                dst,
-                sport: self.sport,
-                seq: rng.random(),
-            };
-            self.retransmit[0].push_back(p);
-            p
+            self.retransmit.sent(now, dst, self.sport, rng.random())
         };
         // The counter is host-wide: other traffic of the host occasionally takes IDs too.
         let step = if rng.random_bool(0.1) {

@@ -6,8 +6,20 @@
 
 pub(crate) mod background;
 pub(crate) mod blaster;
+pub(crate) mod conficker;
+pub(crate) mod masscan;
+pub(crate) mod mirai;
+pub(crate) mod mixed;
+mod permute;
+mod random_scan;
+mod retransmit;
+pub(crate) mod sasser;
+pub(crate) mod slammer;
+mod sweep;
 mod walk;
 pub(crate) mod welchia;
+mod windows_scan;
+pub(crate) mod zmap;
 
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
@@ -39,16 +51,47 @@ impl Env {
 pub(crate) enum Class {
     Blaster,
     Welchia,
+    Slammer,
+    Sasser,
+    Conficker,
+    Mirai,
+    /// ZMap scans, research or otherwise (IP ID 54321).
+    Zmap,
+    /// Masscan scans (IP ID derived from destination, port and sequence number).
+    Masscan,
+    /// Other scanners, with ordinary Linux stacks.
     Scan,
     UdpNoise,
     Backscatter,
 }
 
 impl Class {
+    /// Every class, in the order of [`crate::TRUTH_CLASSES`].
+    #[cfg(test)]
+    pub(crate) const ALL: [Class; 11] = [
+        Class::Blaster,
+        Class::Welchia,
+        Class::Slammer,
+        Class::Sasser,
+        Class::Conficker,
+        Class::Mirai,
+        Class::Zmap,
+        Class::Masscan,
+        Class::Backscatter,
+        Class::Scan,
+        Class::UdpNoise,
+    ];
+
     pub(crate) fn as_str(self) -> &'static str {
         match self {
             Class::Blaster => "blaster",
             Class::Welchia => "welchia",
+            Class::Slammer => "slammer",
+            Class::Sasser => "sasser",
+            Class::Conficker => "conficker",
+            Class::Mirai => "mirai",
+            Class::Zmap => "zmap",
+            Class::Masscan => "masscan",
             Class::Scan => "scan",
             Class::UdpNoise => "udp-noise",
             Class::Backscatter => "backscatter",
@@ -63,16 +106,28 @@ pub(crate) enum Behaviour {
     Backscatter(background::Backscatter),
     Blaster(blaster::Blaster),
     Welchia(welchia::Welchia),
+    Slammer(slammer::Slammer),
+    Sasser(windows_scan::WindowsScanner),
+    Conficker(windows_scan::WindowsScanner),
+    Mirai(mirai::Mirai),
+    Zmap(zmap::Zmap),
+    Masscan(masscan::Masscan),
 }
 
 impl Behaviour {
     pub(crate) fn class(&self) -> Class {
         match self {
-            Behaviour::Scan(_) => Class::Scan,
+            Behaviour::Scan(s) => s.class(),
             Behaviour::Udp(_) => Class::UdpNoise,
             Behaviour::Backscatter(_) => Class::Backscatter,
             Behaviour::Blaster(_) => Class::Blaster,
             Behaviour::Welchia(_) => Class::Welchia,
+            Behaviour::Slammer(_) => Class::Slammer,
+            Behaviour::Sasser(_) => Class::Sasser,
+            Behaviour::Conficker(_) => Class::Conficker,
+            Behaviour::Mirai(_) => Class::Mirai,
+            Behaviour::Zmap(_) => Class::Zmap,
+            Behaviour::Masscan(_) => Class::Masscan,
         }
     }
 
@@ -92,6 +147,11 @@ impl Behaviour {
             Behaviour::Backscatter(s) => s.emit(addr, now, env, rng, frame),
             Behaviour::Blaster(s) => s.emit(addr, now, env, rng, frame),
             Behaviour::Welchia(s) => s.emit(addr, now, env, rng, frame),
+            Behaviour::Slammer(s) => s.emit(addr, now, env, rng, frame),
+            Behaviour::Sasser(s) | Behaviour::Conficker(s) => s.emit(addr, now, env, rng, frame),
+            Behaviour::Mirai(s) => s.emit(addr, now, env, rng, frame),
+            Behaviour::Zmap(s) => s.emit(addr, now, env, rng, frame),
+            Behaviour::Masscan(s) => s.emit(addr, now, env, rng, frame),
         }
     }
 }
@@ -120,8 +180,14 @@ impl Source {
 /// starts scanning within a minute of its infection; hosts infected before the capture
 /// began show up during its first hour.
 pub(crate) fn infected_hosts(hosts: f64, env: &Env, rng: &mut ChaCha8Rng) -> Vec<u64> {
+    let curve = Logistic::for_period(hosts * env.scale, env.period_us());
+    infected_along(curve, env, rng)
+}
+
+/// First-probe times of the hosts infected along `curve` (whose capacity already includes
+/// the scale), as in [`infected_hosts`].
+pub(crate) fn infected_along(curve: Logistic, env: &Env, rng: &mut ChaCha8Rng) -> Vec<u64> {
     let period = env.period_us();
-    let curve = Logistic::for_period(hosts * env.scale, period);
     curve
         .arrivals(period)
         .into_iter()

@@ -16,7 +16,9 @@ pub struct SimulateArgs {
     /// Ground truth (JSON): every source with its class, first-seen time and hourly counts.
     #[arg(long)]
     pub truth: Option<PathBuf>,
-    /// Outbreak scenario on top of the background radiation.
+    /// Outbreak scenario on top of the background radiation: blaster-2003, welchia-2003,
+    /// slammer-2003, sasser-2004, conficker-2008, mirai-2016, zmap, masscan, or
+    /// mixed-darknet (all of them at once, every source labelled in the truth).
     #[arg(long, default_value = "blaster-2003", value_parser = parse_scenario)]
     pub scenario: Scenario,
     /// Seed: the same seed gives the same bytes.
@@ -25,7 +27,7 @@ pub struct SimulateArgs {
     /// Days to simulate.
     #[arg(long, default_value_t = 3)]
     pub days: u32,
-    /// Multiplies the number of sources (1.0: about 0.5 M packets over 3 days; 10: about 5 M).
+    /// Multiplies the number of sources (1.0: 0.3-0.75 M packets over 3 days; 10: about 5 M).
     #[arg(long, default_value_t = 1.0)]
     pub scale: f64,
 }
