@@ -1,53 +1,289 @@
 //! The classify stage: gives each decoded packet a signature.
 //!
-//! This is the seam where the fingerprint library (versioned rules in `rules/`, per-source
-//! behaviour) plugs in. Until it lands, every packet is `unclassified`; the stage already sits
-//! in the pipeline so that the tables carry a signature column from the first ingest and
-//! nothing downstream changes when real rules arrive.
+//! Detection knowledge is data, not code (as in Suricata and Zeek): rules in TOML files name a
+//! signature and conditions on header fields (docs/rules.md). The default set in `rules/` is
+//! compiled into the binary; `--rules FILE` adds rules or overrides them by id. Rules are
+//! compiled once into an index keyed by protocol and port ([`matcher`]), so a packet is tested
+//! only against the few rules that could match it.
+//!
+//! A packet no rule matches gets a generic signature: `scan/tcp/<port>` for a TCP SYN,
+//! `scan/udp/<port>`, `scan/icmp/<type>.<code>` for ICMP echo requests, and `unclassified` for
+//! everything else (TCP without SYN, other ICMP, other protocols).
 
-use kansoku_packet::decode::Packet;
+mod expr;
+mod matcher;
+mod rule;
 
-/// A compact signature handle, cheap to copy and hash on the hot path; its name is looked up
-/// in the [`Classifier`] that issued it.
+use std::borrow::Cow;
+use std::fmt;
+use std::path::Path;
+use std::sync::Arc;
+
+use kansoku_packet::decode::{Packet, Transport, tcp_flags};
+
+pub use rule::Rule;
+
+/// A compact signature handle, cheap to copy and hash on the hot path. Named signatures
+/// (from rules) count up from 1; generic ones encode their protocol and port, so they need no
+/// table and no allocation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct SignatureId(pub u16);
+pub struct SignatureId(pub u32);
+
+const GENERIC: u32 = 1 << 31;
+const GENERIC_TCP: u32 = GENERIC;
+const GENERIC_UDP: u32 = GENERIC | 1 << 16;
+const GENERIC_ICMP: u32 = GENERIC | 2 << 16;
+const GENERIC_ICMP6: u32 = GENERIC | 3 << 16;
 
 impl SignatureId {
-    /// The signature of packets no rule matched.
+    /// Packets no rule matched and that are not a recognisable probe.
     pub const UNCLASSIFIED: SignatureId = SignatureId(0);
 }
 
-/// Maps packets to signatures. Stateful (`&mut self`) because behaviour-based signatures
-/// depend on what a source sent before.
-#[derive(Debug)]
-pub struct Classifier {
-    names: Vec<String>,
-}
+/// The names of signature ids; cheap to clone and share with the store.
+#[derive(Clone, Debug, Default)]
+pub struct Signatures(Arc<Vec<String>>);
 
-impl Default for Classifier {
-    fn default() -> Self {
-        Self {
-            names: vec!["unclassified".to_owned()],
+impl Signatures {
+    /// The stored name of a signature.
+    pub fn name(&self, id: SignatureId) -> Cow<'_, str> {
+        let port = id.0 & 0xffff;
+        match id.0 & !0xffff {
+            GENERIC_TCP => Cow::Owned(format!("scan/tcp/{port}")),
+            GENERIC_UDP => Cow::Owned(format!("scan/udp/{port}")),
+            GENERIC_ICMP => Cow::Owned(format!("scan/icmp/{}.{}", port >> 8, port & 0xff)),
+            GENERIC_ICMP6 => Cow::Owned(format!("scan/icmp6/{}.{}", port >> 8, port & 0xff)),
+            _ if id == SignatureId::UNCLASSIFIED => Cow::Borrowed("unclassified"),
+            _ => self
+                .0
+                .get(id.0 as usize - 1)
+                .map_or(Cow::Borrowed("unknown"), |s| Cow::Borrowed(s)),
         }
     }
 }
 
+/// A rule file that cannot be used, with where and why.
+#[derive(Debug)]
+pub struct RuleError {
+    pub file: String,
+    pub message: String,
+}
+
+impl fmt::Display for RuleError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.file, self.message)
+    }
+}
+
+impl std::error::Error for RuleError {}
+
+/// The default rule files, compiled into the binary.
+const DEFAULT_RULES: [(&str, &str); 8] = [
+    (
+        "rules/blaster.toml",
+        include_str!("../../../rules/blaster.toml"),
+    ),
+    (
+        "rules/welchia.toml",
+        include_str!("../../../rules/welchia.toml"),
+    ),
+    (
+        "rules/slammer.toml",
+        include_str!("../../../rules/slammer.toml"),
+    ),
+    (
+        "rules/sasser.toml",
+        include_str!("../../../rules/sasser.toml"),
+    ),
+    (
+        "rules/mirai.toml",
+        include_str!("../../../rules/mirai.toml"),
+    ),
+    ("rules/zmap.toml", include_str!("../../../rules/zmap.toml")),
+    (
+        "rules/masscan.toml",
+        include_str!("../../../rules/masscan.toml"),
+    ),
+    (
+        "rules/backscatter.toml",
+        include_str!("../../../rules/backscatter.toml"),
+    ),
+];
+
+/// Maps packets to signatures.
+pub struct Classifier {
+    rules: Vec<Rule>,
+    rule_signature: Vec<SignatureId>,
+    signatures: Signatures,
+    index: matcher::Index,
+}
+
+impl fmt::Debug for Classifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Classifier")
+            .field("rules", &self.rules.len())
+            .field("signatures", &self.signatures)
+            .finish()
+    }
+}
+
 impl Classifier {
-    /// The signature of one packet.
+    /// The default rules plus, in order, the rules of `extra` files (a rule whose id already
+    /// exists replaces it).
+    pub fn load(extra: &[&Path]) -> Result<Self, RuleError> {
+        let mut sources: Vec<(String, String)> = DEFAULT_RULES
+            .iter()
+            .map(|(name, text)| (name.to_string(), text.to_string()))
+            .collect();
+        for path in extra {
+            let text = std::fs::read_to_string(path).map_err(|e| RuleError {
+                file: path.display().to_string(),
+                message: format!("cannot read: {e}"),
+            })?;
+            sources.push((path.display().to_string(), text));
+        }
+        Self::from_sources(&sources)
+    }
+
+    /// Compile rule files given as (name, TOML text).
+    pub fn from_sources(sources: &[(String, String)]) -> Result<Self, RuleError> {
+        let mut rules: Vec<Rule> = Vec::new();
+        let mut origin: Vec<String> = Vec::new();
+        for (file, text) in sources {
+            let parsed: rule::RuleFile = toml::from_str(text).map_err(|e| RuleError {
+                file: file.clone(),
+                message: e.to_string().trim_end().to_owned(),
+            })?;
+            let mut ids_here = std::collections::HashSet::new();
+            for (n, spec) in parsed.rule.into_iter().enumerate() {
+                let id = spec.id.clone();
+                let line = line_of_rule(text, n);
+                let compiled = Rule::compile(spec).map_err(|(field, message)| RuleError {
+                    file: file.clone(),
+                    message: format!("line {line}: rule `{id}`, field `{field}`: {message}"),
+                })?;
+                if !ids_here.insert(id.clone()) {
+                    return Err(RuleError {
+                        file: file.clone(),
+                        message: format!("line {line}: rule id `{id}` appears twice in this file"),
+                    });
+                }
+                // Same id from an earlier file: this one overrides it.
+                match rules.iter().position(|r| r.id == id) {
+                    Some(at) => {
+                        rules[at] = compiled;
+                        origin[at] = file.clone();
+                    }
+                    None => {
+                        rules.push(compiled);
+                        origin.push(file.clone());
+                    }
+                }
+            }
+        }
+        check_conflicts(&rules, &origin)?;
+        if rules.len() > usize::from(u16::MAX) {
+            return Err(RuleError {
+                file: "rules".into(),
+                message: "more than 65535 rules".into(),
+            });
+        }
+        let mut names: Vec<String> = Vec::new();
+        let rule_signature = rules
+            .iter()
+            .map(|r| {
+                let at = names
+                    .iter()
+                    .position(|n| *n == r.signature)
+                    .unwrap_or_else(|| {
+                        names.push(r.signature.clone());
+                        names.len() - 1
+                    });
+                SignatureId(at as u32 + 1)
+            })
+            .collect();
+        let index = matcher::Index::build(&rules);
+        Ok(Self {
+            rules,
+            rule_signature,
+            signatures: Signatures(Arc::new(names)),
+            index,
+        })
+    }
+
+    /// The signature of one packet: the highest-priority matching rule's, else a generic one.
     #[inline]
-    pub fn classify(&mut self, _packet: &Packet<'_>) -> SignatureId {
-        SignatureId::UNCLASSIFIED
+    pub fn classify(&mut self, packet: &Packet<'_>) -> SignatureId {
+        let candidates = self.index.candidates(packet);
+        if !candidates.is_empty() {
+            let fields = matcher::fields(packet);
+            for &i in candidates {
+                if matcher::matches(&self.rules[usize::from(i)], packet, &fields) {
+                    return self.rule_signature[usize::from(i)];
+                }
+            }
+        }
+        generic(packet)
     }
 
-    /// Every signature name, indexed by [`SignatureId`].
-    pub fn names(&self) -> &[String] {
-        &self.names
+    /// Names of the signatures this classifier issues.
+    pub fn signatures(&self) -> &Signatures {
+        &self.signatures
     }
 
-    /// The stored name of a signature this classifier issued.
-    pub fn name(&self, id: SignatureId) -> &str {
-        self.names
-            .get(usize::from(id.0))
-            .map_or("unknown", String::as_str)
+    /// The compiled rules, in load order (overrides in place).
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
     }
+}
+
+/// The generic signature of a packet no rule matched.
+#[inline]
+fn generic(packet: &Packet<'_>) -> SignatureId {
+    let port = u32::from(packet.dst_port());
+    match &packet.transport {
+        Transport::Tcp(t) if t.flags() & (tcp_flags::SYN | tcp_flags::ACK) == tcp_flags::SYN => {
+            SignatureId(GENERIC_TCP | port)
+        }
+        Transport::Udp(_) => SignatureId(GENERIC_UDP | port),
+        Transport::Icmp(i) if i.kind() == 8 && packet.proto == 1 => {
+            SignatureId(GENERIC_ICMP | port)
+        }
+        Transport::Icmp(i) if i.kind() == 128 && packet.proto == 58 => {
+            SignatureId(GENERIC_ICMP6 | port)
+        }
+        _ => SignatureId::UNCLASSIFIED,
+    }
+}
+
+/// Two rules with the same conditions and priority but different signatures would make the
+/// result depend on load order: refuse them.
+fn check_conflicts(rules: &[Rule], origin: &[String]) -> Result<(), RuleError> {
+    for (i, a) in rules.iter().enumerate() {
+        for (j, b) in rules.iter().enumerate().skip(i + 1) {
+            if a.priority == b.priority
+                && a.signature != b.signature
+                && a.condition_key() == b.condition_key()
+            {
+                return Err(RuleError {
+                    file: origin[j].clone(),
+                    message: format!(
+                        "rule `{}` has the same conditions and priority as rule `{}` ({}) but \
+                         another signature ({} vs {}); change a condition or a priority",
+                        b.id, a.id, origin[i], b.signature, a.signature
+                    ),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The line of the `n`th `[[rule]]` header in a rule file (1-based), for messages.
+fn line_of_rule(text: &str, n: usize) -> usize {
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| l.trim_start().starts_with("[[rule]]"))
+        .nth(n)
+        .map_or(1, |(i, _)| i + 1)
 }

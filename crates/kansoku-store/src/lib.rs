@@ -22,6 +22,7 @@ mod writer;
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 
+use kansoku_classify::Signatures;
 use serde::{Deserialize, Serialize};
 
 pub use manifest::{FaultRecord, Manifest, ManifestEntry};
@@ -175,7 +176,7 @@ impl Store {
 
     /// Start staging the rows of one input. `signatures` names the signature ids the rows
     /// will carry.
-    pub fn stage(&self, sensor: &str, signatures: Vec<String>) -> Result<Staging, StoreError> {
+    pub fn stage(&self, sensor: &str, signatures: Signatures) -> Result<Staging, StoreError> {
         let id = new_ingest_id();
         let dir = self.root.join(".staging").join(&id);
         fs::create_dir_all(&dir).map_err(|e| StoreError::io(&dir, e))?;

@@ -11,7 +11,7 @@ use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use arrow::error::ArrowError;
 use arrow::record_batch::RecordBatch;
 use kansoku_aggregate::{ObservationRow, SourceRow};
-use kansoku_classify::SignatureId;
+use kansoku_classify::Signatures;
 
 /// The two row tables.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -83,16 +83,7 @@ fn micros(ns: i64) -> i64 {
 #[derive(Clone, Copy, Debug)]
 pub struct Naming<'a> {
     pub sensor: &'a str,
-    /// Signature names indexed by `SignatureId.0`.
-    pub signatures: &'a [String],
-}
-
-impl Naming<'_> {
-    fn signature(&self, id: SignatureId) -> &str {
-        self.signatures
-            .get(usize::from(id.0))
-            .map_or("unknown", String::as_str)
-    }
+    pub signatures: &'a Signatures,
 }
 
 /// Observation rows as a batch.
@@ -117,7 +108,7 @@ pub fn observations_batch(
         sensors.append_value(sensor);
         proto.append_value(r.proto);
         port.append_value(r.dst_port);
-        sig.append_value(naming.signature(r.signature));
+        sig.append_value(naming.signatures.name(r.signature));
         packets.append_value(r.packets);
         bytes.append_value(r.bytes);
         sources.append_value(r.sources);
@@ -164,7 +155,7 @@ pub fn sources_batch(rows: &[SourceRow], naming: Naming<'_>) -> Result<RecordBat
         text.clear();
         let _ = write!(text, "{}", r.src);
         src.append_value(&text);
-        sig.append_value(naming.signature(r.signature));
+        sig.append_value(naming.signatures.name(r.signature));
         first.append_value(micros(r.first_seen_ns));
         last.append_value(micros(r.last_seen_ns));
         packets.append_value(r.packets);

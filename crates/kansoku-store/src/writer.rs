@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use arrow::record_batch::RecordBatch;
 use chrono::DateTime;
 use kansoku_aggregate::{ObservationRow, SourceRow};
+use kansoku_classify::Signatures;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
@@ -21,7 +22,7 @@ pub struct Staging {
     pub(crate) id: String,
     pub(crate) dir: PathBuf,
     sensor: String,
-    signatures: Vec<String>,
+    signatures: Signatures,
     writers: BTreeMap<(Table, String), ArrowWriter<File>>,
     pub(crate) observation_rows: u64,
     pub(crate) source_rows: u64,
@@ -35,7 +36,7 @@ fn day_of(ns: i64) -> String {
 }
 
 impl Staging {
-    pub(crate) fn new(id: String, dir: PathBuf, sensor: String, signatures: Vec<String>) -> Self {
+    pub(crate) fn new(id: String, dir: PathBuf, sensor: String, signatures: Signatures) -> Self {
         Self {
             id,
             dir,

@@ -26,6 +26,8 @@ enum Command {
     Report(cmd::report::ReportArgs),
     /// Run SQL over the store's tables (observations, sources).
     Sql(cmd::sql::SqlArgs),
+    /// Precision and recall of the classifier against a simulator ground truth.
+    Evaluate(cmd::evaluate::EvaluateArgs),
     /// Write a simulated darknet capture with its ground truth.
     Simulate(cmd::simulate::SimulateArgs),
     /// Simulate a Blaster outbreak, ingest it into a temporary store and print the report.
@@ -38,6 +40,7 @@ fn main() -> ExitCode {
         Command::Ingest(args) => cmd::ingest::run(args),
         Command::Report(args) => cmd::report::run(args),
         Command::Sql(args) => cmd::sql::run(args),
+        Command::Evaluate(args) => cmd::evaluate::run(args),
         Command::Simulate(args) => cmd::simulate::run(args),
         Command::Demo(args) => cmd::demo::run(args),
     };

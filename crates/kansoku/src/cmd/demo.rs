@@ -43,6 +43,7 @@ pub fn run(args: DemoArgs) -> Result<bool> {
         store: store.clone(),
         sensor: "demo".into(),
         bin: None,
+        rules: Vec::new(),
         skip_known: true,
         keep_going: false,
         threads: None,

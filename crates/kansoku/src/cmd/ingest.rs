@@ -7,7 +7,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use kansoku_classify::Classifier;
+use kansoku_classify::{Classifier, Signatures};
 use kansoku_packet::decode::Malformed;
 use kansoku_packet::source::{
     CaptureReader, Compression, Container, Fault, FaultKind, Input, expand_inputs,
@@ -29,6 +29,10 @@ pub struct IngestArgs {
     /// created: later ingests must use the same or leave it out. [default for a new store: 5m]
     #[arg(long, value_parser = parse_duration)]
     pub bin: Option<u32>,
+    /// Extra fingerprint rules (TOML, see docs/rules.md), loaded after the built-in ones; a rule
+    /// with an existing id replaces it. Repeatable.
+    #[arg(long = "rules", value_name = "FILE")]
+    pub rules: Vec<PathBuf>,
     /// Silently skip inputs whose content is already in the store instead of refusing them.
     #[arg(long)]
     pub skip_known: bool,
@@ -64,6 +68,8 @@ pub fn run(args: IngestArgs) -> Result<bool> {
     let threads = args
         .threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let rule_files: Vec<&Path> = args.rules.iter().map(PathBuf::as_path).collect();
+    let mut classifier = Classifier::load(&rule_files)?;
     let mut store = Store::open_for_writing(&args.store, args.bin)?;
     let bin_ns = i64::from(store.meta().bin_seconds) * 1_000_000_000;
     let (inputs, skipped_files) = expand_inputs(&args.inputs);
@@ -79,7 +85,15 @@ pub fn run(args: IngestArgs) -> Result<bool> {
     let started = Instant::now();
     let mut tally = Tally::default();
     for input in &inputs {
-        ingest_one(&mut store, input, &args, threads, bin_ns, &mut tally)?;
+        ingest_one(
+            &mut store,
+            &mut classifier,
+            input,
+            &args,
+            threads,
+            bin_ns,
+            &mut tally,
+        )?;
     }
     let secs = started.elapsed().as_secs_f64();
     eprintln!(
@@ -98,6 +112,7 @@ pub fn run(args: IngestArgs) -> Result<bool> {
 
 fn ingest_one(
     store: &mut Store,
+    classifier: &mut Classifier,
     input: &Input,
     args: &IngestArgs,
     threads: usize,
@@ -147,14 +162,13 @@ fn ingest_one(
                 faults: vec![fault_record(&fault)],
                 ..ManifestEntry::default()
             };
-            let staging = store.stage(&args.sensor, Vec::new())?;
+            let staging = store.stage(&args.sensor, Signatures::default())?;
             store.commit(staging, entry)?;
             tally.faulty += 1;
             return Ok(());
         }
     };
-    let mut classifier = Classifier::default();
-    let mut staging = store.stage(&args.sensor, classifier.names().to_vec())?;
+    let mut staging = store.stage(&args.sensor, classifier.signatures().clone())?;
     let bar = progress_bar(size, &label);
     let tick = |frames: u64| {
         if let Some(bar) = &bar {
@@ -162,15 +176,9 @@ fn ingest_one(
             bar.tick();
         }
     };
-    let Processed { stats, read } = pipeline::process(
-        reader,
-        &mut classifier,
-        bin_ns,
-        &mut staging,
-        threads,
-        &tick,
-    )
-    .with_context(|| format!("{label}: ingest failed; nothing of it was committed"))?;
+    let Processed { stats, read } =
+        pipeline::process(reader, classifier, bin_ns, &mut staging, threads, &tick)
+            .with_context(|| format!("{label}: ingest failed; nothing of it was committed"))?;
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }

@@ -1,0 +1,297 @@
+//! Rules compiled into an index so that a packet is tested only against the rules that could
+//! match it: a direct table per TCP/UDP destination port (and per ICMP type) points at the
+//! candidate list for that key, already sorted by priority. No per-packet allocation, no scan
+//! over every rule.
+
+use std::collections::HashMap;
+
+use kansoku_packet::decode::{Packet, Transport};
+
+use crate::expr::Fields;
+use crate::rule::Rule;
+
+/// Ports (or ICMP type/code pairs) a rule may list before it is indexed as "any port".
+const INDEX_LIMIT: u64 = 4096;
+
+/// Candidate rule lists, deduplicated, and the tables pointing into them.
+pub(crate) struct Index {
+    lists: Vec<Box<[u16]>>,
+    tcp: Box<[u32]>,
+    udp: Box<[u32]>,
+    icmp: Box<[u32]>,
+    icmp6: Box<[u32]>,
+    /// Other protocols: their rules plus the any-protocol rules.
+    other: HashMap<u8, u32>,
+    /// Any-protocol rules only.
+    fallback: u32,
+}
+
+impl Index {
+    pub(crate) fn build(rules: &[Rule]) -> Self {
+        let mut lists: Vec<Box<[u16]>> = Vec::new();
+        let mut seen: HashMap<Vec<u16>, u32> = HashMap::new();
+        let mut intern = |mut ids: Vec<u16>| -> u32 {
+            // Highest priority first; among equals, the later rule (an override file) first.
+            ids.sort_by(|a, b| {
+                rules[*b as usize]
+                    .priority
+                    .cmp(&rules[*a as usize].priority)
+                    .then(b.cmp(a))
+            });
+            *seen.entry(ids.clone()).or_insert_with(|| {
+                lists.push(ids.into_boxed_slice());
+                (lists.len() - 1) as u32
+            })
+        };
+        let any: Vec<u16> = (0..rules.len() as u16)
+            .filter(|&i| rules[i as usize].proto.is_none())
+            .collect();
+        let table = |proto: u8, intern: &mut dyn FnMut(Vec<u16>) -> u32| -> Box<[u32]> {
+            let mut wide = any.clone();
+            let mut by_key: HashMap<u64, Vec<u16>> = HashMap::new();
+            for (i, rule) in rules.iter().enumerate() {
+                if rule.proto != Some(proto) {
+                    continue;
+                }
+                match rule_keys(rule) {
+                    Some(keys) => keys
+                        .into_iter()
+                        .for_each(|k| by_key.entry(k).or_default().push(i as u16)),
+                    None => wide.push(i as u16),
+                }
+            }
+            let wide_list = intern(wide.clone());
+            (0..=u16::MAX as u64)
+                .map(|key| match by_key.get(&key) {
+                    Some(specific) => {
+                        let mut ids = wide.clone();
+                        ids.extend(specific);
+                        intern(ids)
+                    }
+                    None => wide_list,
+                })
+                .collect()
+        };
+        let tcp = table(6, &mut intern);
+        let udp = table(17, &mut intern);
+        let icmp = table(1, &mut intern);
+        let icmp6 = table(58, &mut intern);
+        let mut other = HashMap::new();
+        for rule in rules {
+            if let Some(p) = rule.proto
+                && ![6, 17, 1, 58].contains(&p)
+            {
+                other.entry(p).or_insert(0);
+            }
+        }
+        for (p, slot) in other.iter_mut() {
+            let mut ids = any.clone();
+            ids.extend((0..rules.len() as u16).filter(|&i| rules[i as usize].proto == Some(*p)));
+            *slot = intern(ids);
+        }
+        let fallback = intern(any.clone());
+        Self {
+            lists,
+            tcp,
+            udp,
+            icmp,
+            icmp6,
+            other,
+            fallback,
+        }
+    }
+
+    /// The rules that could match this packet, highest priority first.
+    #[inline]
+    pub(crate) fn candidates(&self, packet: &Packet<'_>) -> &[u16] {
+        let key = usize::from(packet.dst_port());
+        let list = match packet.proto {
+            6 => self.tcp[key],
+            17 => self.udp[key],
+            1 => self.icmp[key],
+            58 => self.icmp6[key],
+            p => self.other.get(&p).copied().unwrap_or(self.fallback),
+        };
+        &self.lists[list as usize]
+    }
+}
+
+/// The index keys of a rule: its destination ports, or for ICMP its type*256+code pairs;
+/// `None` when it matches too many to list (it then joins every key of its protocol).
+fn rule_keys(rule: &Rule) -> Option<Vec<u64>> {
+    match rule.proto {
+        Some(6 | 17) => rule.dst_port.as_ref()?.members(INDEX_LIMIT),
+        Some(1 | 58) => {
+            let types = rule.icmp_type.as_ref()?.members(256)?;
+            let codes = match &rule.icmp_code {
+                Some(c) => c.members(256)?,
+                None => (0..256).collect(),
+            };
+            Some(
+                types
+                    .iter()
+                    .flat_map(|t| codes.iter().map(move |c| t << 8 | c))
+                    .collect(),
+            )
+        }
+        _ => None,
+    }
+}
+
+/// What the conditions read of a packet beyond `Packet`'s own fields.
+#[inline]
+pub(crate) fn fields(packet: &Packet<'_>) -> Fields {
+    let low32 = |ip: std::net::IpAddr| match ip {
+        std::net::IpAddr::V4(a) => u64::from(u32::from(a)),
+        std::net::IpAddr::V6(a) => u64::from(u128::from(a) as u32),
+    };
+    let (seq, ack, window) = match &packet.transport {
+        Transport::Tcp(t) => (t.seq(), t.ack(), t.window()),
+        _ => (0, 0, 0),
+    };
+    Fields {
+        src: low32(packet.src),
+        dst: low32(packet.dst),
+        sport: u64::from(packet.src_port()),
+        dport: u64::from(packet.dst_port()),
+        seq: u64::from(seq),
+        ack: u64::from(ack),
+        ip_id: u64::from(packet.ip_id),
+        ttl: u64::from(packet.ttl),
+        window: u64::from(window),
+        ip_len: u64::from(packet.ip_len),
+    }
+}
+
+/// The transport payload a rule's `payload` and `payload_len` see: TCP and UDP data; for ICMP,
+/// the bytes after the 8-byte header (echo data, or the quoted datagram of an error).
+#[inline]
+fn payload<'a>(packet: &Packet<'a>) -> &'a [u8] {
+    match &packet.transport {
+        Transport::Tcp(t) => t.payload(),
+        Transport::Udp(u) => u.payload(),
+        Transport::Icmp(i) => i.rest().get(4..).unwrap_or(&[]),
+        Transport::Other => &[],
+    }
+}
+
+/// Whether every condition of `rule` holds for `packet`.
+#[inline]
+pub(crate) fn matches(rule: &Rule, packet: &Packet<'_>, f: &Fields) -> bool {
+    if rule.proto.is_some_and(|p| p != packet.proto) {
+        return false;
+    }
+    let set = |s: &Option<crate::rule::NumSet>, v: u64| s.as_ref().is_none_or(|s| s.contains(v));
+    if !set(&rule.dst_port, f.dport)
+        || !set(&rule.src_port, f.sport)
+        || !set(&rule.ttl, f.ttl)
+        || !set(&rule.ip_id, f.ip_id)
+        || !set(&rule.ip_len, f.ip_len)
+    {
+        return false;
+    }
+    if rule.ip_df.is_some_and(|df| df != packet.dont_fragment) {
+        return false;
+    }
+    if let Transport::Tcp(t) = &packet.transport {
+        if rule
+            .tcp_flags
+            .is_some_and(|(mask, value)| t.flags() & mask != value)
+            || !set(&rule.window, f.window)
+        {
+            return false;
+        }
+        if let Some(layout) = &rule.tcp_options
+            && !option_layout_is(t.options(), layout)
+        {
+            return false;
+        }
+    } else if rule.tcp_flags.is_some() || rule.window.is_some() || rule.tcp_options.is_some() {
+        return false;
+    }
+    if let Transport::Icmp(i) = &packet.transport {
+        if !set(&rule.icmp_type, u64::from(i.kind()))
+            || !set(&rule.icmp_code, u64::from(i.code()))
+            || rule.icmp_error.is_some_and(|e| e != i.is_error())
+        {
+            return false;
+        }
+    } else if rule.icmp_type.is_some() || rule.icmp_code.is_some() || rule.icmp_error.is_some() {
+        return false;
+    }
+    if rule.payload_len.is_some() || !rule.payload.is_empty() {
+        let data = payload(packet);
+        if !set(&rule.payload_len, data.len() as u64) {
+            return false;
+        }
+        for (offset, bytes) in &rule.payload {
+            if data.get(*offset..offset + bytes.len()) != Some(bytes.as_slice()) {
+                return false;
+            }
+        }
+    }
+    if rule
+        .ip_id_expr
+        .as_ref()
+        .is_some_and(|e| e.eval(f) != f.ip_id)
+        || rule
+            .tcp_seq_expr
+            .as_ref()
+            .is_some_and(|e| e.eval(f) != f.seq)
+    {
+        return false;
+    }
+    true
+}
+
+/// Whether the option kinds of a TCP header are exactly `layout` (trailing EOL padding aside).
+fn option_layout_is(options: &[u8], layout: &[u8]) -> bool {
+    let mut i = 0;
+    let mut expected = layout.iter();
+    while i < options.len() {
+        let kind = options[i];
+        if kind == 0 {
+            // End of list: the rest is padding, unless the rule names EOL itself.
+            return match expected.next() {
+                None => true,
+                Some(0) => expected.next().is_none(),
+                Some(_) => false,
+            };
+        }
+        if expected.next() != Some(&kind) {
+            return false;
+        }
+        i += if kind == 1 {
+            1
+        } else {
+            match options.get(i + 1) {
+                Some(&len) if len >= 2 => usize::from(len),
+                _ => return false,
+            }
+        };
+    }
+    expected.next().is_none()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::option_layout_is;
+
+    #[test]
+    fn option_layouts() {
+        let xp = [2, 4, 5, 0xb4, 1, 1, 4, 2];
+        assert!(option_layout_is(&xp, &[2, 1, 1, 4]));
+        assert!(!option_layout_is(&xp, &[2, 1, 4]));
+        assert!(!option_layout_is(&xp, &[2, 1, 1, 4, 1]));
+        assert!(option_layout_is(&[2, 4, 5, 0xb4, 0, 0, 0, 0], &[2]));
+        assert!(option_layout_is(&[], &[]));
+        assert!(
+            !option_layout_is(&[2, 1], &[2]),
+            "a length below 2 is malformed"
+        );
+        assert!(
+            !option_layout_is(&[2], &[2]),
+            "a missing length is malformed"
+        );
+    }
+}

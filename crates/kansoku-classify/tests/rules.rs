@@ -1,0 +1,268 @@
+//! Rule loading (errors name file, line and field) and matching on hand-built packets.
+
+use kansoku_classify::{Classifier, SignatureId};
+use kansoku_packet::decode::{Decoded, LinkType, decode};
+
+fn load(extra: &str) -> Result<Classifier, String> {
+    Classifier::from_sources(&[("extra.toml".to_owned(), extra.to_owned())])
+        .map_err(|e| e.to_string())
+}
+
+const HEAD: &str = r#"
+[[rule]]
+id = "t.one"
+signature = "test"
+version = 1
+description = "d"
+references = ["r"]
+"#;
+
+#[test]
+fn unknown_fields_are_errors_with_file_line_and_field() {
+    let err = load(&format!("{HEAD}proto = \"tcp\"\ndst_prot = 80\n")).unwrap_err();
+    assert!(err.starts_with("extra.toml: "), "{err}");
+    assert!(err.contains("line 9"), "{err}");
+    assert!(err.contains("unknown field `dst_prot`"), "{err}");
+}
+
+#[test]
+fn invalid_values_name_rule_and_field() {
+    for (body, field, words) in [
+        ("tcp_flags = \"S\"\n", "tcp_flags", "needs proto"),
+        (
+            "proto = \"tcp\"\ntcp_flags = \"SX\"\n",
+            "tcp_flags",
+            "unknown TCP flag",
+        ),
+        (
+            "proto = \"tcp\"\ntcp_options = \"mss,bogus\"\n",
+            "tcp_options",
+            "unknown TCP option",
+        ),
+        (
+            "proto = \"tcp\"\ndst_port = \"90-80\"\n",
+            "dst_port",
+            "empty",
+        ),
+        ("proto = \"tcp\"\ndst_port = 70000\n", "dst_port", "maximum"),
+        (
+            "ip_id_expr = \"dst ^ nope\"\n",
+            "ip_id_expr",
+            "unknown field `nope`",
+        ),
+        (
+            "payload = [{ offset = 0, hex = \"abc\" }]\n",
+            "payload",
+            "hex",
+        ),
+        ("proto = \"gre-ish\"\n", "proto", "unknown protocol"),
+    ] {
+        let err = load(&format!("{HEAD}{body}")).unwrap_err();
+        assert!(
+            err.contains(&format!("line 2: rule `t.one`, field `{field}`")) && err.contains(words),
+            "{body}: {err}"
+        );
+    }
+}
+
+#[test]
+fn references_are_required_and_ids_unique() {
+    let no_refs = HEAD.replace("references = [\"r\"]", "references = []");
+    assert!(load(&no_refs).unwrap_err().contains("field `references`"));
+    let twice = format!("{HEAD}{HEAD}");
+    assert!(load(&twice).unwrap_err().contains("appears twice"));
+}
+
+#[test]
+fn conflicting_rules_are_refused_at_load() {
+    let other = HEAD
+        .replace("t.one", "t.two")
+        .replace("\"test\"", "\"other\"");
+    let err = load(&format!("{HEAD}ip_id = 7\n{other}ip_id = 7\n")).unwrap_err();
+    assert!(err.contains("same conditions and priority"), "{err}");
+    // A different priority resolves it.
+    assert!(
+        load(&format!(
+            "{HEAD}ip_id = 7\n{other}ip_id = 7\npriority = 5\n"
+        ))
+        .is_ok()
+    );
+}
+
+#[test]
+fn a_file_overrides_a_default_rule_by_id() {
+    let defaults = Classifier::load(&[]).unwrap();
+    let blaster = defaults
+        .rules()
+        .iter()
+        .find(|r| r.id == "blaster.syn-135")
+        .unwrap();
+    assert_eq!(blaster.priority, 50);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("override.toml");
+    std::fs::write(
+        &path,
+        "[[rule]]\nid = \"blaster.syn-135\"\nsignature = \"blaster\"\nversion = 2\n\
+         description = \"d\"\nreferences = [\"r\"]\npriority = 70\nproto = \"tcp\"\n\
+         dst_port = 135\ntcp_flags = \"S\"\n",
+    )
+    .unwrap();
+    let c = Classifier::load(&[path.as_path()]).unwrap();
+    assert_eq!(c.rules().len(), defaults.rules().len());
+    let r = c
+        .rules()
+        .iter()
+        .find(|r| r.id == "blaster.syn-135")
+        .unwrap();
+    assert_eq!((r.version, r.priority), (2, 70));
+}
+
+const SRC: [u8; 4] = [61, 2, 3, 4];
+const DST: [u8; 4] = [198, 18, 7, 9];
+
+/// The header fields the tests vary; the rest of the probe is fixed.
+#[derive(Clone, Copy)]
+struct Probe {
+    ttl: u8,
+    ip_id: u16,
+    dport: u16,
+    seq: u32,
+    flags: u8,
+    options: &'static [u8],
+}
+
+/// Ethernet + IPv4 (DF set) + TCP from SRC to DST, built by hand.
+fn tcp_frame(p: Probe) -> Vec<u8> {
+    let tcp_len = 20 + p.options.len();
+    let total = 20 + tcp_len;
+    let mut f = vec![0u8; 14];
+    f[12] = 0x08;
+    f.extend_from_slice(&[0x45, 0, (total >> 8) as u8, total as u8]);
+    f.extend_from_slice(&p.ip_id.to_be_bytes());
+    f.extend_from_slice(&[0x40, 0, p.ttl, 6, 0, 0]);
+    f.extend_from_slice(&SRC);
+    f.extend_from_slice(&DST);
+    f.extend_from_slice(&4321u16.to_be_bytes());
+    f.extend_from_slice(&p.dport.to_be_bytes());
+    f.extend_from_slice(&p.seq.to_be_bytes());
+    f.extend_from_slice(&0u32.to_be_bytes());
+    f.push(((tcp_len / 4) as u8) << 4);
+    f.push(p.flags);
+    f.extend_from_slice(&[0xfa, 0xf0, 0, 0, 0, 0]);
+    f.extend_from_slice(p.options);
+    f
+}
+
+fn name_of(c: &mut Classifier, frame: &[u8]) -> String {
+    let Ok(Decoded::Ip(p)) = decode(LinkType::Ethernet, frame) else {
+        panic!("test frame does not decode");
+    };
+    let id = c.classify(&p);
+    c.signatures().name(id).into_owned()
+}
+
+const XP: [u8; 8] = [2, 4, 5, 0xb4, 1, 1, 4, 2];
+const LINUX: [u8; 20] = [
+    2, 4, 5, 0xb4, 4, 2, 8, 10, 0, 0, 0, 0, 0, 0, 0, 0, 1, 3, 3, 7,
+];
+
+#[test]
+fn default_rules_label_header_fingerprints() {
+    let mut c = Classifier::load(&[]).unwrap();
+    let syn = Probe {
+        ttl: 117,
+        ip_id: 1,
+        dport: 135,
+        seq: 99,
+        flags: 0x02,
+        options: &XP,
+    };
+    let dst_seq = u32::from_be_bytes(DST);
+    let masscan_seq = 0x1234_5678;
+    let masscan_id = ((dst_seq ^ 8080 ^ masscan_seq) & 0xffff) as u16;
+    for (probe, expected) in [
+        (syn, "blaster"),
+        // The same SYN from a Linux stack (other options) is a generic scan.
+        (
+            Probe {
+                ttl: 54,
+                options: &LINUX,
+                ..syn
+            },
+            "scan/tcp/135",
+        ),
+        (Probe { dport: 445, ..syn }, "sasser"),
+        (
+            Probe {
+                ttl: 60,
+                dport: 23,
+                seq: dst_seq,
+                options: &[],
+                ..syn
+            },
+            "mirai",
+        ),
+        (
+            Probe {
+                ttl: 60,
+                dport: 23,
+                seq: dst_seq ^ 1,
+                options: &[],
+                ..syn
+            },
+            "scan/tcp/23",
+        ),
+        (
+            Probe {
+                ip_id: 54321,
+                dport: 443,
+                options: &[],
+                ..syn
+            },
+            "zmap",
+        ),
+        (
+            Probe {
+                ip_id: masscan_id,
+                dport: 8080,
+                seq: masscan_seq,
+                options: &[],
+                ..syn
+            },
+            "masscan",
+        ),
+        (
+            Probe {
+                dport: 40000,
+                flags: 0x12,
+                options: &[],
+                ..syn
+            },
+            "backscatter",
+        ),
+        (
+            Probe {
+                dport: 40000,
+                flags: 0x14,
+                options: &[],
+                ..syn
+            },
+            "backscatter",
+        ),
+        (
+            Probe {
+                dport: 80,
+                flags: 0x18,
+                options: &[],
+                ..syn
+            },
+            "unclassified",
+        ),
+    ] {
+        assert_eq!(name_of(&mut c, &tcp_frame(probe)), expected);
+    }
+    assert_eq!(
+        c.signatures().name(SignatureId::UNCLASSIFIED),
+        "unclassified"
+    );
+}

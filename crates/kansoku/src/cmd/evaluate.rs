@@ -1,0 +1,222 @@
+//! `kansoku evaluate`: measure the classifier against a simulator ground truth.
+//!
+//! Each source's predicted class is the signature that carried most of its packets in the
+//! `sources` table; generic `scan/...` signatures count as `scan`. Its true class comes from
+//! the truth file. Per class: precision, recall and support; plus the confusion matrix.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::Args;
+use kansoku_store::{Query, Store};
+use serde::Serialize;
+
+use super::Format;
+
+#[derive(Args, Debug)]
+pub struct EvaluateArgs {
+    /// Store holding the ingested simulated capture.
+    #[arg(long)]
+    pub store: PathBuf,
+    /// Ground truth written by `kansoku simulate --truth`.
+    #[arg(long)]
+    pub truth: PathBuf,
+    /// table or json (csv prints the per-class table).
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+/// Precision and recall of one class.
+#[derive(Debug, Serialize, PartialEq)]
+pub struct ClassScore {
+    pub class: String,
+    pub precision: f64,
+    pub recall: f64,
+    /// Sources whose true class this is.
+    pub support: u64,
+}
+
+/// The whole evaluation.
+#[derive(Debug, Serialize, PartialEq)]
+pub struct Evaluation {
+    pub sources: u64,
+    pub classes: Vec<ClassScore>,
+    /// truth class -> predicted class -> sources
+    pub confusion: BTreeMap<String, BTreeMap<String, u64>>,
+}
+
+/// The class a signature predicts.
+fn predicted_class(signature: &str) -> &str {
+    if signature.starts_with("scan/") {
+        "scan"
+    } else {
+        signature
+    }
+}
+
+/// Score predictions (source -> class) against the truth (source -> class). A source the
+/// store never saw is predicted `missing`.
+pub fn evaluate(
+    truth: &HashMap<String, String>,
+    predicted: &HashMap<String, String>,
+) -> Evaluation {
+    let mut confusion: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
+    for (src, class) in truth {
+        let guess = predicted.get(src).map_or("missing", String::as_str);
+        *confusion
+            .entry(class.clone())
+            .or_default()
+            .entry(guess.to_owned())
+            .or_insert(0) += 1;
+    }
+    let classes: BTreeSet<&String> = truth.values().collect();
+    let scores = classes
+        .into_iter()
+        .map(|class| {
+            let row = confusion.get(class);
+            let hits = row.and_then(|r| r.get(class)).copied().unwrap_or(0);
+            let support: u64 = row.map_or(0, |r| r.values().sum());
+            let predicted_as: u64 = confusion.values().filter_map(|r| r.get(class)).sum();
+            let ratio = |a: u64, b: u64| if b == 0 { 1.0 } else { a as f64 / b as f64 };
+            ClassScore {
+                class: class.clone(),
+                precision: ratio(hits, predicted_as),
+                recall: ratio(hits, support),
+                support,
+            }
+        })
+        .collect();
+    Evaluation {
+        sources: truth.len() as u64,
+        classes: scores,
+        confusion,
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct Truth {
+    sources: Vec<TruthSource>,
+}
+
+#[derive(serde::Deserialize)]
+struct TruthSource {
+    src: String,
+    class: String,
+}
+
+pub fn run(args: EvaluateArgs) -> Result<bool> {
+    let text = std::fs::read(&args.truth)
+        .with_context(|| format!("{}: cannot read", args.truth.display()))?;
+    let truth: Truth = serde_json::from_slice(&text)
+        .with_context(|| format!("{}: not a kansoku truth file", args.truth.display()))?;
+    let truth: HashMap<String, String> = truth
+        .sources
+        .into_iter()
+        .map(|s| (s.src, s.class))
+        .collect();
+
+    let store = Store::open(&args.store)?;
+    let batches = Query::new(&store)?.sql(
+        "SELECT src, signature, sum(packets) AS packets FROM sources GROUP BY src, signature",
+    )?;
+    let mut best: HashMap<String, (u64, String)> = HashMap::new();
+    for batch in &batches {
+        let src = column::<arrow::array::StringArray>(batch, 0)?;
+        let sig = column::<arrow::array::StringArray>(batch, 1)?;
+        let packets = column::<arrow::array::UInt64Array>(batch, 2)?;
+        for i in 0..batch.num_rows() {
+            let class = predicted_class(sig.value(i)).to_owned();
+            let entry = best
+                .entry(src.value(i).to_owned())
+                .or_insert((0, String::new()));
+            // Most packets wins; ties go to the smaller name, for a stable result.
+            if (packets.value(i), std::cmp::Reverse(&class))
+                > (entry.0, std::cmp::Reverse(&entry.1))
+            {
+                *entry = (packets.value(i), class);
+            }
+        }
+    }
+    let predicted = best
+        .into_iter()
+        .map(|(src, (_, class))| (src, class))
+        .collect();
+    let evaluation = evaluate(&truth, &predicted);
+    print(&evaluation, args.format)?;
+    Ok(true)
+}
+
+fn column<T: 'static>(batch: &arrow::record_batch::RecordBatch, i: usize) -> Result<&T> {
+    batch
+        .column(i)
+        .as_any()
+        .downcast_ref::<T>()
+        .context("unexpected column type in the sources table")
+}
+
+fn print(e: &Evaluation, format: Format) -> Result<()> {
+    match format {
+        Format::Json => println!("{}", serde_json::to_string_pretty(e)?),
+        Format::Csv => {
+            println!("class,precision,recall,support");
+            for c in &e.classes {
+                println!(
+                    "{},{:.4},{:.4},{}",
+                    c.class, c.precision, c.recall, c.support
+                );
+            }
+        }
+        Format::Table => {
+            println!("{} sources\n", e.sources);
+            println!(
+                "{:<14} {:>9} {:>9} {:>8}",
+                "class", "precision", "recall", "support"
+            );
+            for c in &e.classes {
+                println!(
+                    "{:<14} {:>9.4} {:>9.4} {:>8}",
+                    c.class, c.precision, c.recall, c.support
+                );
+            }
+            println!("\nconfusion (truth -> predicted: sources)");
+            for (truth, row) in &e.confusion {
+                let cells: Vec<String> = row.iter().map(|(p, n)| format!("{p}: {n}")).collect();
+                println!("  {truth:<14} {}", cells.join(", "));
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn map(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn precision_recall_and_confusion() {
+        let truth = map(&[
+            ("a", "blaster"),
+            ("b", "blaster"),
+            ("c", "scan"),
+            ("d", "welchia"),
+        ]);
+        let predicted = map(&[("a", "blaster"), ("b", "scan"), ("c", "blaster")]);
+        let e = evaluate(&truth, &predicted);
+        let blaster = &e.classes[0];
+        assert_eq!((blaster.class.as_str(), blaster.support), ("blaster", 2));
+        assert_eq!((blaster.precision, blaster.recall), (0.5, 0.5));
+        let welchia = e.classes.iter().find(|c| c.class == "welchia").unwrap();
+        assert_eq!(welchia.recall, 0.0);
+        assert_eq!(e.confusion["welchia"]["missing"], 1);
+        assert_eq!(e.confusion["blaster"]["scan"], 1);
+        assert_eq!(predicted_class("scan/tcp/22"), "scan");
+    }
+}
