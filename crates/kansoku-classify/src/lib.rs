@@ -10,6 +10,7 @@
 //! `scan/udp/<port>`, `scan/icmp/<type>.<code>` for ICMP echo requests, and `unclassified` for
 //! everything else (TCP without SYN, other ICMP, other protocols).
 
+mod evidence;
 mod expr;
 mod matcher;
 mod rule;
@@ -78,7 +79,7 @@ impl fmt::Display for RuleError {
 impl std::error::Error for RuleError {}
 
 /// The default rule files, compiled into the binary.
-const DEFAULT_RULES: [(&str, &str); 8] = [
+const DEFAULT_RULES: [(&str, &str); 9] = [
     (
         "rules/blaster.toml",
         include_str!("../../../rules/blaster.toml"),
@@ -94,6 +95,10 @@ const DEFAULT_RULES: [(&str, &str); 8] = [
     (
         "rules/sasser.toml",
         include_str!("../../../rules/sasser.toml"),
+    ),
+    (
+        "rules/conficker.toml",
+        include_str!("../../../rules/conficker.toml"),
     ),
     (
         "rules/mirai.toml",
@@ -116,6 +121,7 @@ pub struct Classifier {
     rule_signature: Vec<SignatureId>,
     signatures: Signatures,
     index: matcher::Index,
+    evidence: evidence::EvidenceTable,
 }
 
 impl fmt::Debug for Classifier {
@@ -208,17 +214,31 @@ impl Classifier {
             rule_signature,
             signatures: Signatures(Arc::new(names)),
             index,
+            evidence: evidence::EvidenceTable::default(),
         })
     }
 
-    /// The signature of one packet: the highest-priority matching rule's, else a generic one.
+    /// The signature of one packet seen at `ts_ns`: the highest-priority matching rule's,
+    /// else a generic one. Rules with a per-source condition match only once the source has
+    /// shown enough evidence (see [`evidence`]).
     #[inline]
-    pub fn classify(&mut self, packet: &Packet<'_>) -> SignatureId {
+    pub fn classify(&mut self, ts_ns: i64, packet: &Packet<'_>) -> SignatureId {
         let candidates = self.index.candidates(packet);
         if !candidates.is_empty() {
             let fields = matcher::fields(packet);
             for &i in candidates {
-                if matcher::matches(&self.rules[usize::from(i)], packet, &fields) {
+                let rule = &self.rules[usize::from(i)];
+                if !matcher::matches(rule, packet, &fields) {
+                    continue;
+                }
+                let Some(condition) = &rule.per_source else {
+                    return self.rule_signature[usize::from(i)];
+                };
+                let src = match packet.src {
+                    std::net::IpAddr::V4(a) => u128::from(a.to_ipv6_mapped()),
+                    std::net::IpAddr::V6(a) => u128::from(a),
+                };
+                if self.evidence.observe(src, i, condition, &fields, ts_ns) {
                     return self.rule_signature[usize::from(i)];
                 }
             }

@@ -72,6 +72,31 @@ pub(crate) struct RuleSpec {
     pub icmp_code: Option<NumSpec>,
     #[serde(default)]
     pub icmp_error: Option<bool>,
+    #[serde(default)]
+    pub per_source: Option<PerSourceSpec>,
+}
+
+/// Evidence a rule needs from a source's packets (those matching its header conditions)
+/// before it labels them.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PerSourceSpec {
+    /// Every such packet must have `every == equals` (one violation disqualifies the source).
+    pub every: String,
+    #[serde(default)]
+    pub equals: u64,
+    /// Distinct values (modulo 256) of this expression that must have been seen.
+    pub distinct: String,
+    pub min_distinct: u32,
+}
+
+/// A compiled [`PerSourceSpec`].
+#[derive(Clone, Debug)]
+pub struct PerSource {
+    pub every: Expr,
+    pub equals: u64,
+    pub distinct: Expr,
+    pub min_distinct: u32,
 }
 
 /// Bytes expected at an offset of the transport payload.
@@ -253,6 +278,7 @@ pub struct Rule {
     pub icmp_type: Option<NumSet>,
     pub icmp_code: Option<NumSet>,
     pub icmp_error: Option<bool>,
+    pub per_source: Option<PerSource>,
     /// The conditions as written, to detect conflicting duplicates.
     pub(crate) spec: RuleSpec,
 }
@@ -392,6 +418,22 @@ impl Rule {
             icmp_type: set("icmp_type", &spec.icmp_type, 255)?,
             icmp_code: set("icmp_code", &spec.icmp_code, 255)?,
             icmp_error: spec.icmp_error,
+            per_source: spec
+                .per_source
+                .as_ref()
+                .map(|p| {
+                    if p.min_distinct == 0 || p.min_distinct > 256 {
+                        return Err("min_distinct must be between 1 and 256".to_owned());
+                    }
+                    Ok(PerSource {
+                        every: Expr::parse(&p.every)?,
+                        equals: p.equals,
+                        distinct: Expr::parse(&p.distinct)?,
+                        min_distinct: p.min_distinct,
+                    })
+                })
+                .transpose()
+                .map_err(field("per_source"))?,
             spec,
         })
     }

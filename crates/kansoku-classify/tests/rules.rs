@@ -157,7 +157,7 @@ fn name_of(c: &mut Classifier, frame: &[u8]) -> String {
     let Ok(Decoded::Ip(p)) = decode(LinkType::Ethernet, frame) else {
         panic!("test frame does not decode");
     };
-    let id = c.classify(&p);
+    let id = c.classify(0, &p);
     c.signatures().name(id).into_owned()
 }
 

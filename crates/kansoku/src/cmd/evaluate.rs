@@ -1,14 +1,20 @@
 //! `kansoku evaluate`: measure the classifier against a simulator ground truth.
 //!
-//! Each source's predicted class is the signature that carried most of its packets in the
-//! `sources` table; generic `scan/...` signatures count as `scan`. Its true class comes from
-//! the truth file. Per class: precision, recall and support; plus the confusion matrix.
+//! Each source's predicted class is its final label: the signature of its latest packets in
+//! the `sources` table (a source's early Windows SYNs to 445 are `sasser` until it has shown
+//! Conficker's address pattern, after which they are `conficker`; a source that later breaks
+//! the pattern goes back to `sasser`). Among signatures last seen in the same second, the
+//! higher rule priority wins, then generic `scan/...` (counted as `scan`), then
+//! `unclassified`. Its true class comes from the truth file. Per class:
+//! precision, recall and support; plus the confusion matrix.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::Args;
+use kansoku_classify::Classifier;
 use kansoku_store::{Query, Store};
 use serde::Serialize;
 
@@ -22,6 +28,9 @@ pub struct EvaluateArgs {
     /// Ground truth written by `kansoku simulate --truth`.
     #[arg(long)]
     pub truth: PathBuf,
+    /// Rule files the ingest used besides the built-in ones (for rule priorities).
+    #[arg(long = "rules", value_name = "FILE")]
+    pub rules: Vec<PathBuf>,
     /// table or json (csv prints the per-class table).
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
@@ -118,29 +127,44 @@ pub fn run(args: EvaluateArgs) -> Result<bool> {
 
     let store = Store::open(&args.store)?;
     let batches = Query::new(&store)?.sql(
-        "SELECT src, signature, sum(packets) AS packets FROM sources GROUP BY src, signature",
+        "SELECT src, signature, CAST(max(last_seen) AS BIGINT) / 1000000 AS last_second \
+         FROM sources GROUP BY src, signature",
     )?;
-    let mut best: HashMap<String, (u64, String)> = HashMap::new();
+    let rule_files: Vec<&std::path::Path> = args.rules.iter().map(PathBuf::as_path).collect();
+    let classifier = Classifier::load(&rule_files)?;
+    let mut priority: HashMap<&str, i64> = HashMap::new();
+    for rule in classifier.rules() {
+        let p = priority.entry(rule.signature.as_str()).or_insert(i64::MIN);
+        *p = (*p).max(i64::from(rule.priority));
+    }
+    let rank = |signature: &str| match signature {
+        s if s.starts_with("scan/") => i64::from(i32::MIN) - 1,
+        "unclassified" => i64::from(i32::MIN) - 2,
+        s => priority.get(s).copied().unwrap_or(i64::from(i32::MIN)),
+    };
+    // (last second, rank, class) per source; the largest tuple wins.
+    let mut best: HashMap<String, (i64, i64, String)> = HashMap::new();
     for batch in &batches {
         let src = column::<arrow::array::StringArray>(batch, 0)?;
         let sig = column::<arrow::array::StringArray>(batch, 1)?;
-        let packets = column::<arrow::array::UInt64Array>(batch, 2)?;
+        let last = column::<arrow::array::Int64Array>(batch, 2)?;
         for i in 0..batch.num_rows() {
-            let class = predicted_class(sig.value(i)).to_owned();
-            let entry = best
-                .entry(src.value(i).to_owned())
-                .or_insert((0, String::new()));
-            // Most packets wins; ties go to the smaller name, for a stable result.
-            if (packets.value(i), std::cmp::Reverse(&class))
-                > (entry.0, std::cmp::Reverse(&entry.1))
-            {
-                *entry = (packets.value(i), class);
+            let candidate = (
+                last.value(i),
+                rank(sig.value(i)),
+                predicted_class(sig.value(i)).to_owned(),
+            );
+            let entry =
+                best.entry(src.value(i).to_owned())
+                    .or_insert((i64::MIN, i64::MIN, String::new()));
+            if candidate > *entry {
+                *entry = candidate;
             }
         }
     }
     let predicted = best
         .into_iter()
-        .map(|(src, (_, class))| (src, class))
+        .map(|(src, (_, _, class))| (src, class))
         .collect();
     let evaluation = evaluate(&truth, &predicted);
     print(&evaluation, args.format)?;
@@ -156,33 +180,31 @@ fn column<T: 'static>(batch: &arrow::record_batch::RecordBatch, i: usize) -> Res
 }
 
 fn print(e: &Evaluation, format: Format) -> Result<()> {
+    let mut out = std::io::stdout().lock();
     match format {
-        Format::Json => println!("{}", serde_json::to_string_pretty(e)?),
+        Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(e)?)?,
         Format::Csv => {
-            println!("class,precision,recall,support");
+            writeln!(out, "class,precision,recall,support")?;
             for c in &e.classes {
-                println!(
-                    "{},{:.4},{:.4},{}",
-                    c.class, c.precision, c.recall, c.support
-                );
+                let (p, r) = (c.precision, c.recall);
+                writeln!(out, "{},{p:.4},{r:.4},{}", c.class, c.support)?;
             }
         }
         Format::Table => {
-            println!("{} sources\n", e.sources);
-            println!(
+            writeln!(out, "{} sources\n", e.sources)?;
+            writeln!(
+                out,
                 "{:<14} {:>9} {:>9} {:>8}",
                 "class", "precision", "recall", "support"
-            );
+            )?;
             for c in &e.classes {
-                println!(
-                    "{:<14} {:>9.4} {:>9.4} {:>8}",
-                    c.class, c.precision, c.recall, c.support
-                );
+                let (p, r) = (c.precision, c.recall);
+                writeln!(out, "{:<14} {p:>9.4} {r:>9.4} {:>8}", c.class, c.support)?;
             }
-            println!("\nconfusion (truth -> predicted: sources)");
+            writeln!(out, "\nconfusion (truth -> predicted: sources)")?;
             for (truth, row) in &e.confusion {
                 let cells: Vec<String> = row.iter().map(|(p, n)| format!("{p}: {n}")).collect();
-                println!("  {truth:<14} {}", cells.join(", "));
+                writeln!(out, "  {truth:<14} {}", cells.join(", "))?;
             }
         }
     }
