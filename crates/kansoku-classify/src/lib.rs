@@ -13,6 +13,7 @@
 mod evidence;
 mod expr;
 mod matcher;
+mod networks;
 mod rule;
 
 use std::borrow::Cow;
@@ -22,6 +23,7 @@ use std::sync::Arc;
 
 use kansoku_packet::decode::{Packet, Transport, tcp_flags};
 
+pub use networks::Networks;
 pub use rule::Rule;
 
 /// A compact signature handle, cheap to copy and hash on the hot path. Named signatures
@@ -78,6 +80,9 @@ impl fmt::Display for RuleError {
 
 impl std::error::Error for RuleError {}
 
+/// The signature of packets from listed research-scanner networks.
+pub const RESEARCH_SCANNER: &str = "research-scanner";
+
 /// The default rule files, compiled into the binary.
 const DEFAULT_RULES: [(&str, &str); 9] = [
     (
@@ -122,6 +127,9 @@ pub struct Classifier {
     signatures: Signatures,
     index: matcher::Index,
     evidence: evidence::EvidenceTable,
+    /// Known research scanners: their packets are labelled benign before any rule runs.
+    research: Networks,
+    research_id: SignatureId,
 }
 
 impl fmt::Debug for Classifier {
@@ -215,7 +223,21 @@ impl Classifier {
             signatures: Signatures(Arc::new(names)),
             index,
             evidence: evidence::EvidenceTable::default(),
+            research: Networks::default(),
+            research_id: SignatureId::UNCLASSIFIED,
         })
+    }
+
+    /// Label every packet from these networks `research-scanner` (a benign label: Internet
+    /// census projects and the like announce their scanning networks), whatever else it
+    /// matches.
+    pub fn with_research_networks(mut self, networks: Networks) -> Self {
+        let mut names = self.signatures.0.as_ref().clone();
+        names.push(RESEARCH_SCANNER.to_owned());
+        self.research_id = SignatureId(names.len() as u32);
+        self.signatures = Signatures(Arc::new(names));
+        self.research = networks;
+        self
     }
 
     /// The signature of one packet seen at `ts_ns`: the highest-priority matching rule's,
@@ -223,6 +245,9 @@ impl Classifier {
     /// shown enough evidence (see [`evidence`]).
     #[inline]
     pub fn classify(&mut self, ts_ns: i64, packet: &Packet<'_>) -> SignatureId {
+        if !self.research.is_empty() && self.research.contains(packet.src) {
+            return self.research_id;
+        }
         let candidates = self.index.candidates(packet);
         if !candidates.is_empty() {
             let fields = matcher::fields(packet);

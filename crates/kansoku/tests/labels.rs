@@ -199,3 +199,91 @@ fn mixed_darknet_classes_are_recovered() {
         }
     }
 }
+
+#[test]
+fn research_scanner_networks_get_a_benign_label() {
+    let dir = tempfile::tempdir().unwrap();
+    let pcap = dir.path().join("zmap.pcap");
+    let truth = dir.path().join("truth.json");
+    let out = run(&[
+        "simulate",
+        "-o",
+        p(&pcap),
+        "--truth",
+        p(&truth),
+        "--scenario",
+        "zmap",
+        "--days",
+        "1",
+        "--scale",
+        "0.3",
+    ]);
+    assert!(out.status.success());
+    let truth: Value = serde_json::from_slice(&std::fs::read(&truth).unwrap()).unwrap();
+    let networks: Vec<&str> = truth["research_networks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap())
+        .collect();
+    let list = dir.path().join("research.txt");
+    std::fs::write(
+        &list,
+        format!("# announced scanners\n{}\n", networks.join("\n")),
+    )
+    .unwrap();
+    let store = dir.path().join("store");
+    let out = run(&[
+        "ingest",
+        "--store",
+        p(&store),
+        "--research-networks",
+        p(&list),
+        p(&pcap),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let in_list = |src: &str| {
+        networks.iter().any(|n| {
+            let prefix = n.trim_end_matches(".0/24");
+            src.starts_with(&format!("{prefix}."))
+        })
+    };
+    let labelled = labels_of(&store);
+    let research = labelled
+        .get("research-scanner")
+        .cloned()
+        .unwrap_or_default();
+    assert!(!research.is_empty(), "no research scanner labelled");
+    for (signature, sources) in &labelled {
+        for src in sources {
+            assert_eq!(
+                in_list(src),
+                signature == "research-scanner",
+                "{src} labelled {signature}"
+            );
+        }
+    }
+}
+
+fn labels_of(store: &Path) -> BTreeMap<String, BTreeSet<String>> {
+    let out = run(&[
+        "sql",
+        "--store",
+        p(store),
+        "--format",
+        "json",
+        "SELECT DISTINCT signature, src FROM sources",
+    ]);
+    let rows: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let mut map: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for r in rows {
+        map.entry(r["signature"].as_str().unwrap().to_owned())
+            .or_default()
+            .insert(r["src"].as_str().unwrap().to_owned());
+    }
+    map
+}

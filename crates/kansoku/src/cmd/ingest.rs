@@ -7,7 +7,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use kansoku_classify::{Classifier, Signatures};
+use kansoku_classify::{Classifier, Networks, Signatures};
 use kansoku_packet::decode::Malformed;
 use kansoku_packet::source::{
     CaptureReader, Compression, Container, Fault, FaultKind, Input, expand_inputs,
@@ -33,6 +33,10 @@ pub struct IngestArgs {
     /// with an existing id replaces it. Repeatable.
     #[arg(long = "rules", value_name = "FILE")]
     pub rules: Vec<PathBuf>,
+    /// Networks of known research scanners (one CIDR per line, `#` comments): their packets
+    /// are labelled `research-scanner`, a benign label, instead of by the rules.
+    #[arg(long, value_name = "FILE")]
+    pub research_networks: Option<PathBuf>,
     /// Silently skip inputs whose content is already in the store instead of refusing them.
     #[arg(long)]
     pub skip_known: bool,
@@ -70,6 +74,13 @@ pub fn run(args: IngestArgs) -> Result<bool> {
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let rule_files: Vec<&Path> = args.rules.iter().map(PathBuf::as_path).collect();
     let mut classifier = Classifier::load(&rule_files)?;
+    if let Some(path) = &args.research_networks {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("{}: cannot read", path.display()))?;
+        let networks =
+            Networks::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        classifier = classifier.with_research_networks(networks);
+    }
     let mut store = Store::open_for_writing(&args.store, args.bin)?;
     let bin_ns = i64::from(store.meta().bin_seconds) * 1_000_000_000;
     let (inputs, skipped_files) = expand_inputs(&args.inputs);
