@@ -22,7 +22,7 @@ use hashbrown::{HashMap, HashSet};
 use kansoku_classify::SignatureId;
 
 use crate::record::{Addr, PacketRecord, addr_to_ip};
-use crate::rows::{ObservationRow, PortCount, SourceRow};
+use crate::rows::{ObservationRow, PortCount, ScanPattern, ScanShape, SourceRow};
 
 const HOUR_NS: i64 = 3_600_000_000_000;
 
@@ -33,6 +33,17 @@ pub const HLL_LG_K: u8 = 12;
 /// Default cap on open set and map entries (each 24 to 48 bytes plus hash-table slack):
 /// about 300 MiB, keeping an ingest under its 512 MiB budget however dense an hour is.
 pub const DEFAULT_MAX_OPEN_ENTRIES: usize = 6_000_000;
+
+/// Largest step past the highest destination so far that still counts as sequential: a walk
+/// that skips a few dead addresses is still a walk.
+const SEQUENTIAL_STEP: u128 = 16;
+
+/// Distinct destinations after which a source is declared a scanner. Threshold Random Walk
+/// (Jung, Paxson, Berger, Balakrishnan 2004) with its published parameters (θ0 = 0.8 success
+/// for benign hosts, θ1 = 0.2 for scanners, η1 = 99) multiplies the likelihood ratio by
+/// (1-θ1)/(1-θ0) = 4 per failed first contact; in a darknet every first contact fails, so the
+/// ratio crosses η1 at the ceil(ln 99 / ln 4) = 4th distinct destination.
+pub const TRW_PROBES: u64 = 4;
 
 /// How many of a source's most-hit ports its row lists.
 const TOP_PORTS: usize = 5;
@@ -76,6 +87,13 @@ struct SrcAcc {
     /// for a scanner) cost no hash probe; a run is folded into `src_ports` when it ends.
     run_port: u32,
     run_count: u64,
+    /// Highest destination so far, and how new destinations moved relative to it: a small
+    /// step past it (a sequential walk, like Blaster's) or anything else (a random pick).
+    max_dst: Addr,
+    sequential_steps: u64,
+    other_steps: u64,
+    /// When the source reached [`TRW_PROBES`] distinct destinations.
+    scanner_at_ns: Option<i64>,
 }
 
 /// A slab of entries with recycled ids.
@@ -250,6 +268,10 @@ impl Aggregator {
                     last_obs: u32::MAX,
                     run_port: port,
                     run_count: 0,
+                    max_dst: r.dst,
+                    sequential_steps: 0,
+                    other_steps: 0,
+                    scanner_at_ns: None,
                 });
                 self.src_index.insert(src_key, id);
                 id
@@ -261,7 +283,20 @@ impl Aggregator {
         src.last_ns = src.last_ns.max(r.ts_ns);
         src.packets += 1;
         src.bytes += u64::from(r.bytes);
-        src.destinations += u64::from(new_src_destination);
+        if new_src_destination {
+            src.destinations += 1;
+            if src.destinations > 1 {
+                if r.dst > src.max_dst && r.dst - src.max_dst <= SEQUENTIAL_STEP {
+                    src.sequential_steps += 1;
+                } else {
+                    src.other_steps += 1;
+                }
+            }
+            src.max_dst = src.max_dst.max(r.dst);
+            if src.destinations == TRW_PROBES {
+                src.scanner_at_ns = Some(r.ts_ns);
+            }
+        }
         src.ttl_min = src.ttl_min.min(r.ttl);
         src.ttl_max = src.ttl_max.max(r.ttl);
         if src.run_port == port {
@@ -414,6 +449,9 @@ impl Aggregator {
                     top_ports: counts,
                     ttl_min: acc.ttl_min,
                     ttl_max: acc.ttl_max,
+                    pattern: ScanPattern::of(&acc),
+                    shape: ScanShape::of(acc.destinations, distinct_ports),
+                    scanner_at_ns: acc.scanner_at_ns,
                 });
             }
             out.sources.sort_by(|a, b| {
@@ -434,6 +472,29 @@ impl Aggregator {
     }
 }
 
+impl ScanPattern {
+    fn of(acc: &SrcAcc) -> Self {
+        if acc.destinations <= 1 {
+            ScanPattern::Single
+        } else if acc.sequential_steps >= acc.other_steps {
+            ScanPattern::Sequential
+        } else {
+            ScanPattern::Random
+        }
+    }
+}
+
+impl ScanShape {
+    fn of(destinations: u64, ports: u64) -> Self {
+        match (destinations > 1, ports > 1) {
+            (false, false) => ScanShape::Single,
+            (true, false) => ScanShape::Horizontal,
+            (false, true) => ScanShape::Vertical,
+            (true, true) => ScanShape::Both,
+        }
+    }
+}
+
 fn new_sketch() -> HllSketch {
     HllSketch::new(HLL_LG_K, HllType::Hll4).expect("lg_k 12 is within the supported range")
 }
@@ -451,6 +512,7 @@ fn update_sketch(sketch: &mut HllSketch, src: Addr, text: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rows::{ScanPattern, ScanShape};
     use std::net::{IpAddr, Ipv4Addr};
 
     const MIN: i64 = 60_000_000_000;
@@ -579,6 +641,52 @@ mod tests {
         assert_eq!(row.sources, 20_000);
         let err = (estimate(row) - 20_000.0).abs() / 20_000.0;
         assert!(err < 0.05, "relative error {err}");
+    }
+
+    #[test]
+    fn scan_pattern_shape_and_trw_detection() {
+        let mut agg = Aggregator::new(5 * MIN);
+        // Source 1 walks upward with retransmissions of earlier targets in between.
+        for (i, dst) in [10, 11, 12, 10, 13, 11, 14, 15].into_iter().enumerate() {
+            agg.add(&rec(i as i64 * 1000, 1, dst, 135));
+        }
+        // Source 2 picks destinations at random; source 3 probes many ports of one host.
+        for (i, dst) in [900, 5, 70_000, 12_345, 77].into_iter().enumerate() {
+            agg.add(&rec(i as i64, 2, dst, 445));
+        }
+        for port in [21, 22, 23, 80] {
+            agg.add(&rec(i64::from(port), 3, 42, port));
+        }
+        agg.add(&rec(0, 4, 42, 80));
+        let rows = agg.flush_all().sources;
+        let by_src = |n: u32| {
+            rows.iter()
+                .find(|r| r.src == IpAddr::V4(Ipv4Addr::from(n)))
+                .unwrap()
+        };
+        let walker = by_src(1);
+        assert_eq!(
+            (walker.pattern, walker.shape),
+            (ScanPattern::Sequential, ScanShape::Horizontal)
+        );
+        // The 4th distinct destination (13) came with the 5th packet.
+        assert_eq!(walker.scanner_at_ns, Some(4000));
+        let random = by_src(2);
+        assert_eq!(
+            (random.pattern, random.shape),
+            (ScanPattern::Random, ScanShape::Horizontal)
+        );
+        assert_eq!(by_src(3).shape, ScanShape::Vertical);
+        assert_eq!(
+            by_src(3).scanner_at_ns,
+            None,
+            "one host is not a darknet scan"
+        );
+        let single = by_src(4);
+        assert_eq!(
+            (single.pattern, single.shape),
+            (ScanPattern::Single, ScanShape::Single)
+        );
     }
 
     #[test]

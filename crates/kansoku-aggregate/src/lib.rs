@@ -5,6 +5,8 @@ mod aggregator;
 mod record;
 mod rows;
 
-pub use aggregator::{Aggregator, DEFAULT_MAX_OPEN_ENTRIES, Flushed, HLL_LG_K};
+pub use aggregator::{Aggregator, DEFAULT_MAX_OPEN_ENTRIES, Flushed, HLL_LG_K, TRW_PROBES};
 pub use record::{Addr, PacketRecord, addr, addr_to_ip};
-pub use rows::{ObservationRow, PortCount, PortName, SourceRow, proto_name};
+pub use rows::{
+    ObservationRow, PortCount, PortName, ScanPattern, ScanShape, SourceRow, proto_name,
+};

@@ -40,6 +40,54 @@ pub struct SourceRow {
     pub top_ports: Vec<PortCount>,
     pub ttl_min: u8,
     pub ttl_max: u8,
+    /// How new destinations followed each other.
+    pub pattern: ScanPattern,
+    /// Many addresses, many ports, or both.
+    pub shape: ScanShape,
+    /// When Threshold Random Walk declared the source a scanner (its 4th distinct
+    /// destination this hour), if it did.
+    pub scanner_at_ns: Option<i64>,
+}
+
+/// Order of a source's destinations within an hour.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScanPattern {
+    /// One destination.
+    Single,
+    /// Most new destinations a small step above the highest so far (Blaster, Welchia).
+    Sequential,
+    /// Most new destinations anywhere (Slammer, Mirai, ZMap's permutation).
+    Random,
+}
+
+/// Horizontal (one port, many addresses), vertical (one address, many ports) or both.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScanShape {
+    Single,
+    Horizontal,
+    Vertical,
+    Both,
+}
+
+impl ScanPattern {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ScanPattern::Single => "single",
+            ScanPattern::Sequential => "sequential",
+            ScanPattern::Random => "random",
+        }
+    }
+}
+
+impl ScanShape {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ScanShape::Single => "single",
+            ScanShape::Horizontal => "horizontal",
+            ScanShape::Vertical => "vertical",
+            ScanShape::Both => "both",
+        }
+    }
 }
 
 /// Packets one source sent to one (protocol, port).

@@ -72,6 +72,9 @@ pub fn sources_schema() -> SchemaRef {
         Field::new("top_ports", DataType::Utf8, false),
         Field::new("ttl_min", DataType::UInt8, false),
         Field::new("ttl_max", DataType::UInt8, false),
+        Field::new("scan_pattern", DataType::Utf8, false),
+        Field::new("scan_shape", DataType::Utf8, false),
+        Field::new("scanner_at", utc_micros(), true),
     ]))
 }
 
@@ -147,6 +150,9 @@ pub fn sources_batch(rows: &[SourceRow], naming: Naming<'_>) -> Result<RecordBat
     let mut top = StringBuilder::with_capacity(n, n * 16);
     let mut ttl_min = UInt8Builder::with_capacity(n);
     let mut ttl_max = UInt8Builder::with_capacity(n);
+    let mut pattern = StringBuilder::with_capacity(n, n * 10);
+    let mut shape = StringBuilder::with_capacity(n, n * 10);
+    let mut scanner_at = TimestampMicrosecondBuilder::with_capacity(n).with_timezone("UTC");
     let mut text = String::new();
     for r in rows {
         use std::fmt::Write;
@@ -170,6 +176,9 @@ pub fn sources_batch(rows: &[SourceRow], naming: Naming<'_>) -> Result<RecordBat
         top.append_value(&text);
         ttl_min.append_value(r.ttl_min);
         ttl_max.append_value(r.ttl_max);
+        pattern.append_value(r.pattern.as_str());
+        shape.append_value(r.shape.as_str());
+        scanner_at.append_option(r.scanner_at_ns.map(micros));
     }
     let columns: Vec<ArrayRef> = vec![
         Arc::new(hour.finish()),
@@ -185,6 +194,9 @@ pub fn sources_batch(rows: &[SourceRow], naming: Naming<'_>) -> Result<RecordBat
         Arc::new(top.finish()),
         Arc::new(ttl_min.finish()),
         Arc::new(ttl_max.finish()),
+        Arc::new(pattern.finish()),
+        Arc::new(shape.finish()),
+        Arc::new(scanner_at.finish()),
     ];
     RecordBatch::try_new(sources_schema(), columns)
 }

@@ -188,6 +188,29 @@ fn mixed_darknet_classes_are_recovered() {
         precision >= 0.98 && recall >= 0.5,
         "conficker: {precision} {recall}"
     );
+    // Blaster and Welchia walk address by address; Slammer and Mirai pick at random.
+    let out = run(&[
+        "sql",
+        "--store",
+        p(&store),
+        "--format",
+        "json",
+        "SELECT signature, avg(CASE WHEN scan_pattern = 'sequential' THEN 1.0 ELSE 0.0 END) AS seq \
+         FROM sources WHERE destinations >= 4 GROUP BY signature",
+    ]);
+    let rows: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let seq = |sig: &str| {
+        rows.iter()
+            .find(|r| r["signature"] == sig)
+            .and_then(|r| r["seq"].as_f64())
+            .unwrap_or_else(|| panic!("no {sig} rows"))
+    };
+    for walker in ["blaster", "welchia"] {
+        assert!(seq(walker) > 0.9, "{walker}: {}", seq(walker));
+    }
+    for random in ["slammer", "mirai"] {
+        assert!(seq(random) < 0.1, "{random}: {}", seq(random));
+    }
     // No background source is labelled as a worm.
     for background in ["scan", "udp-noise", "backscatter"] {
         let row = &e["confusion"][background];
