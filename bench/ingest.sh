@@ -13,6 +13,8 @@
 #   tshark -r FILE -q           full Wireshark dissection, no output
 #   kansoku ingest              walk + decode + classify + aggregate (exact and HLL distinct
 #                               counts, per-source records) + Parquet write + manifest
+#   kansoku ingest --no-rules   the same without fingerprint rules (generic labels only):
+#                               the difference is what classification costs
 # Needs: tshark, tcpdump, libtrace-tools (apt-get install tshark tcpdump libtrace-tools).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -60,6 +62,7 @@ bench() {
 
 bench "cat > /dev/null (ceiling)" cat "$capture"
 bench "kansoku ingest --threads 1" "$bin" ingest --threads 1 --store "$work/store" "$capture"
+bench "kansoku ingest --threads 1 --no-rules" "$bin" ingest --threads 1 --no-rules --store "$work/store" "$capture"
 bench "kansoku ingest --threads $(nproc)" "$bin" ingest --threads "$(nproc)" --store "$work/store" "$capture"
 command -v tcpdump >/dev/null && bench "tcpdump -r -w /dev/null" tcpdump -r "$capture" -w /dev/null
 command -v tracereport >/dev/null &&

@@ -44,6 +44,7 @@ pub fn run(args: DemoArgs) -> Result<bool> {
         sensor: "demo".into(),
         bin: None,
         rules: Vec::new(),
+        no_rules: false,
         research_networks: None,
         skip_known: true,
         keep_going: false,

@@ -33,6 +33,10 @@ pub struct IngestArgs {
     /// with an existing id replaces it. Repeatable.
     #[arg(long = "rules", value_name = "FILE")]
     pub rules: Vec<PathBuf>,
+    /// Load no fingerprint rules, not even the built-in ones: packets get only generic
+    /// `scan/<proto>/<port>` labels. bench/ingest.sh uses it to measure what the rules cost.
+    #[arg(long, conflicts_with = "rules")]
+    pub no_rules: bool,
     /// Networks of known research scanners (one CIDR per line, `#` comments): their packets
     /// are labelled `research-scanner`, a benign label, instead of by the rules.
     #[arg(long, value_name = "FILE")]
@@ -73,7 +77,11 @@ pub fn run(args: IngestArgs) -> Result<bool> {
         .threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let rule_files: Vec<&Path> = args.rules.iter().map(PathBuf::as_path).collect();
-    let mut classifier = Classifier::load(&rule_files)?;
+    let mut classifier = if args.no_rules {
+        Classifier::from_sources(&[])?
+    } else {
+        Classifier::load(&rule_files)?
+    };
     if let Some(path) = &args.research_networks {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("{}: cannot read", path.display()))?;
