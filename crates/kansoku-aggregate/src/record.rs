@@ -1,7 +1,7 @@
 //! The compact per-packet record that flows from decode/classify into aggregation.
 //!
 //! Decoding yields borrowed views; aggregation may run on another thread, so the few fields
-//! it needs are copied into this fixed-size, allocation-free record (48 bytes) and shipped in
+//! it needs are copied into this fixed-size, allocation-free record (64 bytes) and shipped in
 //! reused batches.
 
 use std::net::{IpAddr, Ipv6Addr};
@@ -57,5 +57,13 @@ impl PacketRecord {
             proto: packet.proto,
             ttl: packet.ttl,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn record_stays_one_cache_line() {
+        assert_eq!(std::mem::size_of::<super::PacketRecord>(), 64);
     }
 }
