@@ -35,22 +35,7 @@ fn labels(capture: &Path, store: &Path) -> BTreeMap<String, BTreeSet<String>> {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let out = run(&[
-        "sql",
-        "--store",
-        p(store),
-        "--format",
-        "json",
-        "SELECT DISTINCT signature, src FROM sources",
-    ]);
-    let rows: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
-    let mut map: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for r in rows {
-        map.entry(r["signature"].as_str().unwrap().to_owned())
-            .or_default()
-            .insert(r["src"].as_str().unwrap().to_owned());
-    }
-    map
+    labels_of(store)
 }
 
 const WORMS: [&str; 6] = [
