@@ -13,14 +13,12 @@ use rand_chacha::ChaCha8Rng;
 
 use super::retransmit::Retransmits;
 use super::walk::{Pacing, Runs, Walk};
-use super::{Behaviour, Env, Source, infected_hosts};
-use crate::frame::{self, Ipv4, TCP_SYN, Tcp};
+use super::windows::SynStack;
+use super::{Behaviour, Env, Source, infected_hosts, infected_sources};
 use crate::net::AddressPool;
 use crate::random::log_uniform;
 use crate::time::MICROS;
 
-/// TCP options of a Windows 2000/XP SYN: MSS 1460, NOP, NOP, SACK permitted.
-pub(crate) const SYN_OPTIONS: [u8; 8] = [0x02, 0x04, 0x05, 0xb4, 0x01, 0x01, 0x04, 0x02];
 pub(crate) const PORT: u16 = 135;
 /// Distinct infected hosts the telescope eventually sees at scale 1.
 const HOSTS: f64 = 1500.0;
@@ -29,8 +27,7 @@ const HOSTS: f64 = 1500.0;
 #[derive(Debug)]
 pub(crate) struct Blaster {
     walk: Walk,
-    ttl: u8,
-    window: u16,
+    stack: SynStack,
     ip_id: u16,
     sport: u16,
     retransmit: Retransmits,
@@ -50,20 +47,11 @@ impl Blaster {
         };
         Self {
             walk: Walk::new(first_us, pacing, runs, env, rng),
-            ttl: 128 - rng.random_range(3..=28),
-            window: if rng.random_bool(0.6) { 64_240 } else { 65_535 },
+            stack: SynStack::new(rng, 0.6),
             ip_id: rng.random(),
             sport: rng.random_range(1025..=5000),
             retransmit: Retransmits::new(rng.random_range(0..15_000)),
         }
-    }
-
-    fn next_us(&self) -> Option<u64> {
-        let next = self
-            .retransmit
-            .next_due()
-            .map_or(self.walk.next_us(), |t| t.min(self.walk.next_us()));
-        (next != u64::MAX).then_some(next)
     }
 
     pub(crate) fn emit(
@@ -93,34 +81,15 @@ impl Blaster {
             1
         };
         self.ip_id = self.ip_id.wrapping_add(step);
-        let ip = Ipv4 {
-            src: addr,
-            dst: probe.dst,
-            id: self.ip_id,
-            ttl: self.ttl,
-            df: true,
-        };
-        let tcp = Tcp {
-            sport: probe.sport,
-            dport: PORT,
-            seq: probe.seq,
-            ack: 0,
-            flags: TCP_SYN,
-            window: self.window,
-            options: &SYN_OPTIONS,
-        };
-        frame::tcp(frame, &ip, &tcp);
-        self.next_us()
+        self.stack.syn(frame, addr, self.ip_id, &probe, PORT);
+        self.retransmit.next_with(self.walk.next_us())
     }
 }
 
 /// The infected hosts of the outbreak, appearing along a logistic curve.
 pub(crate) fn spawn(env: &Env, pool: &mut AddressPool, rng: &mut ChaCha8Rng) -> Vec<Source> {
-    infected_hosts(HOSTS, env, rng)
-        .into_iter()
-        .map(|first| {
-            let b = Blaster::new(first, env, rng);
-            Source::new(pool.draw(rng), first, Behaviour::Blaster(b))
-        })
-        .collect()
+    let infected = infected_hosts(HOSTS, env, rng);
+    infected_sources(infected, pool, rng, |first, rng| {
+        (first, Behaviour::Blaster(Blaster::new(first, env, rng)))
+    })
 }

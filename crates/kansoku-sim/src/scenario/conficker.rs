@@ -32,8 +32,5 @@ const PROFILE: Profile = Profile {
 
 /// The infected hosts of the outbreak, appearing along a logistic curve.
 pub(crate) fn spawn(env: &Env, pool: &mut AddressPool, rng: &mut ChaCha8Rng) -> Vec<Source> {
-    windows_scan::spawn(&PROFILE, env, rng)
-        .into_iter()
-        .map(|s| Source::new(pool.draw(rng), s.first_us(), Behaviour::Conficker(s)))
-        .collect()
+    windows_scan::spawn(&PROFILE, Behaviour::Conficker, env, pool, rng)
 }

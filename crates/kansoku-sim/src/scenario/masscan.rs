@@ -12,13 +12,12 @@
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
-use super::sweep::Sweep;
+use super::sweep::{Sweep, next_scan_at};
 use super::zmap::TOOL_PORTS;
 use super::{Behaviour, Env, Source};
 use crate::frame::{self, Ipv4, TCP_SYN, Tcp};
 use crate::net::AddressPool;
 use crate::random::{log_uniform, masscan_id, round_stochastic, weighted};
-use crate::time::MICROS;
 
 /// Scanner sources at scale 1 (at least one at any scale).
 const SOURCES: f64 = 6.0;
@@ -126,11 +125,7 @@ impl Masscan {
         };
         frame::tcp(frame, &ip, &tcp);
         if !more {
-            let pause = log_uniform(rng, 2.0 * 3600.0, 36.0 * 3600.0) * MICROS as f64;
-            let at = now.saturating_add(pause as u64);
-            if at >= env.end_us {
-                return None;
-            }
+            let at = next_scan_at(now, (2.0 * 3600.0, 36.0 * 3600.0), env, rng)?;
             (self.sweep, self.ports, self.sport) = Self::scan(at, env, rng);
         }
         Some(self.sweep.next_us())

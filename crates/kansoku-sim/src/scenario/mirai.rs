@@ -21,7 +21,7 @@ use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
 use super::random_scan::RandomScan;
-use super::{Behaviour, Env, Source, infected_hosts};
+use super::{Behaviour, Env, Source, due, infected_hosts, infected_sources};
 use crate::frame::{self, Ipv4, TCP_SYN, Tcp};
 use crate::net::AddressPool;
 use crate::random::{log_uniform, plain_id};
@@ -86,18 +86,15 @@ impl Mirai {
         };
         frame::tcp(frame, &ip, &tcp);
         self.scan.advance(rng);
-        let next = self.scan.next_us();
-        (next != u64::MAX).then_some(next)
+        due(self.scan.next_us())
     }
 }
 
 /// The bots of the botnet, appearing along a logistic curve.
 pub(crate) fn spawn(env: &Env, pool: &mut AddressPool, rng: &mut ChaCha8Rng) -> Vec<Source> {
-    infected_hosts(HOSTS, env, rng)
-        .into_iter()
-        .map(|infected| {
-            let m = Mirai::new(infected, env, rng);
-            Source::new(pool.draw(rng), m.scan.next_us(), Behaviour::Mirai(m))
-        })
-        .collect()
+    let infected = infected_hosts(HOSTS, env, rng);
+    infected_sources(infected, pool, rng, |infected, rng| {
+        let m = Mirai::new(infected, env, rng);
+        (m.scan.next_us(), Behaviour::Mirai(m))
+    })
 }

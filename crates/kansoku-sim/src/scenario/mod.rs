@@ -18,13 +18,14 @@ pub(crate) mod slammer;
 mod sweep;
 mod walk;
 pub(crate) mod welchia;
+mod windows;
 mod windows_scan;
 pub(crate) mod zmap;
 
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
-use crate::net::Prefix;
+use crate::net::{AddressPool, Prefix};
 use crate::population::Logistic;
 use crate::time::MICROS;
 use crate::truth::Tally;
@@ -174,6 +175,32 @@ impl Source {
             tally: Tally::default(),
         }
     }
+}
+
+/// The next-packet time a model reports to the engine: schedules such as
+/// [`walk::Walk`] and [`random_scan::RandomScan`] mark their end with `u64::MAX`, which
+/// [`Behaviour::emit`] reports as `None`.
+pub(crate) fn due(next_us: u64) -> Option<u64> {
+    (next_us != u64::MAX).then_some(next_us)
+}
+
+/// One source per infected host, given the hosts' infection times: `model` builds a host's
+/// behaviour and says when its first packet is due, and then its address is drawn. The
+/// per-host order of random draws (model, then address) is part of the output, so every
+/// outbreak spawned host by host goes through here.
+pub(crate) fn infected_sources(
+    infected: Vec<u64>,
+    pool: &mut AddressPool,
+    rng: &mut ChaCha8Rng,
+    mut model: impl FnMut(u64, &mut ChaCha8Rng) -> (u64, Behaviour),
+) -> Vec<Source> {
+    infected
+        .into_iter()
+        .map(|infected_us| {
+            let (first_us, behaviour) = model(infected_us, rng);
+            Source::new(pool.draw(rng), first_us, behaviour)
+        })
+        .collect()
 }
 
 /// First-probe times of the hosts an outbreak of `hosts` (at scale 1) infects: a host

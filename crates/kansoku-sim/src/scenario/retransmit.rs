@@ -6,6 +6,7 @@
 
 use std::collections::VecDeque;
 
+use super::due;
 use crate::time::MICROS;
 
 /// Retransmission times after the first SYN.
@@ -44,6 +45,13 @@ impl Retransmits {
             .iter()
             .filter_map(|q| q.front().map(|p| p.due))
             .min()
+    }
+
+    /// When the host's next packet is due: the earlier of the next pending retransmission
+    /// and `scheduled`, the next first SYN of its scanning schedule (`u64::MAX` when that
+    /// has ended); `None` once both are done.
+    pub(crate) fn next_with(&self, scheduled: u64) -> Option<u64> {
+        due(self.next_due().map_or(scheduled, |t| t.min(scheduled)))
     }
 
     /// The retransmission due at `now`, if any; a first retransmission schedules the

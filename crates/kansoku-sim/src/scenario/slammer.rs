@@ -23,7 +23,7 @@ use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
 use super::random_scan::{RandomScan, uniform_hit};
-use super::{Behaviour, Env, Source, infected_along};
+use super::{Behaviour, Env, Source, due, infected_along, infected_sources, windows};
 use crate::frame::{self, Ipv4};
 use crate::net::AddressPool;
 use crate::population::Logistic;
@@ -67,7 +67,7 @@ impl Slammer {
         let pps = log_uniform(rng, 300.0, 26_000.0);
         Self {
             scan: RandomScan::new(infected_us, pps, uniform_hit(env), LIFE_US, env, rng),
-            ttl: 128 - rng.random_range(3..=28),
+            ttl: windows::ttl(rng),
             ip_id: rng.random(),
             sport: rng.random_range(1025..=5000),
             last_us: infected_us,
@@ -83,9 +83,9 @@ impl Slammer {
         frame: &mut Vec<u8>,
     ) -> Option<u64> {
         // Nearly everything the host sends is the worm, so the ID moves by the datagrams
-        // sent elsewhere since the last one seen here; never by a whole wrap.
+        // sent elsewhere since the last one seen here.
         let unseen = self.scan.sent_between(self.last_us, now);
-        self.ip_id = self.ip_id.wrapping_add(1 + (unseen % 65_535) as u16);
+        self.ip_id = windows::next_ip_id(self.ip_id, unseen);
         self.last_us = now;
         let ip = Ipv4 {
             src: addr,
@@ -96,21 +96,18 @@ impl Slammer {
         };
         frame::udp(frame, &ip, self.sport, PORT, &PAYLOAD);
         self.scan.advance(rng);
-        let next = self.scan.next_us();
-        (next != u64::MAX).then_some(next)
+        due(self.scan.next_us())
     }
 }
 
 /// The infected hosts: nearly all infected within the capture's first half hour.
 pub(crate) fn spawn(env: &Env, pool: &mut AddressPool, rng: &mut ChaCha8Rng) -> Vec<Source> {
     let curve = Logistic::new(HOSTS * env.scale, MIDPOINT_US, RISE_US);
-    infected_along(curve, env, rng)
-        .into_iter()
-        .map(|infected| {
-            let s = Slammer::new(infected, env, rng);
-            Source::new(pool.draw(rng), s.scan.next_us(), Behaviour::Slammer(s))
-        })
-        .collect()
+    let infected = infected_along(curve, env, rng);
+    infected_sources(infected, pool, rng, |infected, rng| {
+        let s = Slammer::new(infected, env, rng);
+        (s.scan.next_us(), Behaviour::Slammer(s))
+    })
 }
 
 #[cfg(test)]

@@ -9,9 +9,24 @@
 
 use rand_chacha::ChaCha8Rng;
 
+use super::Env;
 use super::permute::Permutation;
-use crate::random::exponential;
+use crate::random::{exponential, log_uniform};
 use crate::time::MICROS;
+
+/// When an operator whose scan ended at `now` starts the next one: after a pause of
+/// log-uniform `pause_s` seconds, or `None` when that falls after the capture (the source
+/// has then finished).
+pub(crate) fn next_scan_at(
+    now: u64,
+    pause_s: (f64, f64),
+    env: &Env,
+    rng: &mut ChaCha8Rng,
+) -> Option<u64> {
+    let pause = log_uniform(rng, pause_s.0, pause_s.1) * MICROS as f64;
+    let at = now.saturating_add(pause as u64);
+    (at < env.end_us).then_some(at)
+}
 
 /// One scan's progress through its targets.
 #[derive(Debug)]

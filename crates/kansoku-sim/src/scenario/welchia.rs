@@ -10,7 +10,7 @@ use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
 use super::walk::{Pacing, Runs, Walk};
-use super::{Behaviour, Env, Source, infected_hosts};
+use super::{Behaviour, Env, Source, due, infected_hosts, infected_sources, windows};
 use crate::frame::{self, Icmp, Ipv4};
 use crate::net::AddressPool;
 use crate::random::log_uniform;
@@ -45,7 +45,7 @@ impl Welchia {
         };
         Self {
             walk: Walk::new(first_us, pacing, runs, env, rng),
-            ttl: 128 - rng.random_range(3..=28),
+            ttl: windows::ttl(rng),
             ip_id: rng.random(),
             echo_id: rng.random_range(0x0100..0x0400),
             echo_seq: rng.random(),
@@ -79,18 +79,14 @@ impl Welchia {
             rest,
         };
         frame::icmp(frame, &ip, &echo, &PAYLOAD);
-        let next = self.walk.next_us();
-        (next != u64::MAX).then_some(next)
+        due(self.walk.next_us())
     }
 }
 
 /// The infected hosts of the outbreak, appearing along a logistic curve.
 pub(crate) fn spawn(env: &Env, pool: &mut AddressPool, rng: &mut ChaCha8Rng) -> Vec<Source> {
-    infected_hosts(HOSTS, env, rng)
-        .into_iter()
-        .map(|first| {
-            let w = Welchia::new(first, env, rng);
-            Source::new(pool.draw(rng), first, Behaviour::Welchia(w))
-        })
-        .collect()
+    let infected = infected_hosts(HOSTS, env, rng);
+    infected_sources(infected, pool, rng, |first, rng| {
+        (first, Behaviour::Welchia(Welchia::new(first, env, rng)))
+    })
 }

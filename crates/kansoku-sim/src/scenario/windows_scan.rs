@@ -10,11 +10,11 @@
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
-use super::blaster::SYN_OPTIONS;
 use super::random_scan::{RandomScan, uniform_hit};
 use super::retransmit::Retransmits;
-use super::{Env, infected_hosts};
-use crate::frame::{self, Ipv4, TCP_SYN, Tcp};
+use super::windows::{self, SynStack};
+use super::{Behaviour, Env, Source, infected_hosts};
+use crate::net::AddressPool;
 use crate::random::log_uniform;
 
 pub(crate) const PORT: u16 = 445;
@@ -84,8 +84,7 @@ pub(crate) struct WindowsScanner {
     targets: Targets,
     scan: RandomScan,
     retransmit: Retransmits,
-    ttl: u8,
-    window: u16,
+    stack: SynStack,
     ip_id: u16,
     sport: u16,
     /// Time of the previous packet and of the previous new connection.
@@ -101,9 +100,7 @@ impl WindowsScanner {
             targets: p.targets,
             scan: RandomScan::new(infected_us, pps, hit, p.life_us, env, rng),
             retransmit: Retransmits::new(rng.random_range(0..15_000)),
-            ttl: 128 - rng.random_range(3..=28),
-            // XP answers with 64240, 2000 with 65535; both were vulnerable.
-            window: if rng.random_bool(0.7) { 64_240 } else { 65_535 },
+            stack: SynStack::new(rng, 0.7),
             ip_id: rng.random(),
             sport: rng.random_range(EPHEMERAL.0..=EPHEMERAL.1),
             last_packet_us: infected_us,
@@ -112,16 +109,8 @@ impl WindowsScanner {
     }
 
     /// When its first telescope packet is due (`u64::MAX` if it never reaches it).
-    pub(crate) fn first_us(&self) -> u64 {
+    fn first_us(&self) -> u64 {
         self.scan.next_us()
-    }
-
-    fn next_us(&self) -> Option<u64> {
-        let next = self
-            .retransmit
-            .next_due()
-            .map_or(self.scan.next_us(), |t| t.min(self.scan.next_us()));
-        (next != u64::MAX).then_some(next)
     }
 
     pub(crate) fn emit(
@@ -145,36 +134,32 @@ impl WindowsScanner {
             self.scan.advance(rng);
             self.retransmit.sent(now, dst, self.sport, rng.random())
         };
-        // Three packets per unseen connection; never a whole wrap, so the ID always moves.
+        // Three packets per unseen connection.
         let unseen = 3 * self.scan.sent_between(self.last_packet_us, now);
-        self.ip_id = self.ip_id.wrapping_add(1 + (unseen % 65_535) as u16);
+        self.ip_id = windows::next_ip_id(self.ip_id, unseen);
         self.last_packet_us = now;
-        let ip = Ipv4 {
-            src: addr,
-            dst: probe.dst,
-            id: self.ip_id,
-            ttl: self.ttl,
-            df: true,
-        };
-        let tcp = Tcp {
-            sport: probe.sport,
-            dport: PORT,
-            seq: probe.seq,
-            ack: 0,
-            flags: TCP_SYN,
-            window: self.window,
-            options: &SYN_OPTIONS,
-        };
-        frame::tcp(frame, &ip, &tcp);
-        self.next_us()
+        self.stack.syn(frame, addr, self.ip_id, &probe, PORT);
+        self.retransmit.next_with(self.scan.next_us())
     }
 }
 
-/// The infected hosts of a worm with profile `p`, each with its first telescope packet time.
-pub(crate) fn spawn(p: &Profile, env: &Env, rng: &mut ChaCha8Rng) -> Vec<WindowsScanner> {
-    infected_hosts(p.hosts, env, rng)
+/// The infected hosts of a worm with profile `p`, as sources whose behaviour `label` makes
+/// from their scanner (it names the worm in the truth). All hosts are modelled before any
+/// address is drawn; that order of random draws is part of the output.
+pub(crate) fn spawn(
+    p: &Profile,
+    label: fn(WindowsScanner) -> Behaviour,
+    env: &Env,
+    pool: &mut AddressPool,
+    rng: &mut ChaCha8Rng,
+) -> Vec<Source> {
+    let scanners: Vec<_> = infected_hosts(p.hosts, env, rng)
         .into_iter()
         .map(|infected| WindowsScanner::new(infected, p, env, rng))
+        .collect();
+    scanners
+        .into_iter()
+        .map(|s| Source::new(pool.draw(rng), s.first_us(), label(s)))
         .collect()
 }
 

@@ -14,12 +14,11 @@
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
-use super::sweep::Sweep;
+use super::sweep::{Sweep, next_scan_at};
 use super::{Behaviour, Env, Source};
 use crate::frame::{self, Ipv4, TCP_SYN, Tcp};
 use crate::net::AddressPool;
 use crate::random::{ZMAP_IP_ID, log_uniform, round_stochastic, weighted};
-use crate::time::MICROS;
 
 /// Ports research scanners survey, with relative popularity.
 pub(crate) const TOOL_PORTS: &[(u16, u32)] = &[
@@ -94,11 +93,7 @@ impl Zmap {
         };
         frame::tcp(frame, &ip, &tcp);
         if !more {
-            let pause = log_uniform(rng, 4.0 * 3600.0, 48.0 * 3600.0) * MICROS as f64;
-            let at = now.saturating_add(pause as u64);
-            if at >= env.end_us {
-                return None;
-            }
+            let at = next_scan_at(now, (4.0 * 3600.0, 48.0 * 3600.0), env, rng)?;
             (self.sweep, self.port) = Self::scan(at, env, rng);
         }
         Some(self.sweep.next_us())
