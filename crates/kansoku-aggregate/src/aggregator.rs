@@ -83,6 +83,9 @@ struct SrcAcc {
     /// The observation entry of this source's previous packet: if the next packet falls in the
     /// same one, the source is already counted there and the set probe is skipped.
     last_obs: u32,
+    /// The aggregator's `obs_epoch` when `last_obs` was set: ids are recycled when bins
+    /// close, so `last_obs` is trusted only within the same epoch.
+    last_obs_epoch: u64,
     /// Port counts are kept as runs: consecutive packets to the same port (the common case
     /// for a scanner) cost no hash probe; a run is folded into `src_ports` when it ends.
     run_port: u32,
@@ -166,6 +169,11 @@ pub struct Aggregator {
     /// ports, so consecutive packets usually share it.
     last_obs: Option<(ObsKey, u32)>,
     newest_bin: i64,
+    /// Incremented whenever observation entries close (and their ids may be reused).
+    obs_epoch: u64,
+    /// Source hours before this one have been flushed; flushing them again finds nothing, so
+    /// bin boundaries inside an hour skip the source maps.
+    hours_flushed_before: i64,
     /// Packets added, to check the memory budget every 64k packets only.
     added: u64,
     max_open_entries: usize,
@@ -189,6 +197,8 @@ impl Aggregator {
             src_ports: HashMap::new(),
             last_obs: None,
             newest_bin: i64::MIN,
+            obs_epoch: 0,
+            hours_flushed_before: i64::MIN,
             added: 0,
             max_open_entries: DEFAULT_MAX_OPEN_ENTRIES,
             early_flushes: 0,
@@ -266,6 +276,7 @@ impl Aggregator {
                     ttl_min: r.ttl,
                     ttl_max: r.ttl,
                     last_obs: u32::MAX,
+                    last_obs_epoch: 0,
                     run_port: port,
                     run_count: 0,
                     max_dst: r.dst,
@@ -306,8 +317,10 @@ impl Aggregator {
             src.run_port = port;
             src.run_count = 1;
         }
-        let new_source = src.last_obs != obs_id && self.obs_sources.insert((obs_id, r.src));
+        let known = src.last_obs == obs_id && src.last_obs_epoch == self.obs_epoch;
+        let new_source = !known && self.obs_sources.insert((obs_id, r.src));
         src.last_obs = obs_id;
+        src.last_obs_epoch = self.obs_epoch;
 
         let obs = self.obs.get_mut(obs_id);
         obs.packets += 1;
@@ -331,22 +344,28 @@ impl Aggregator {
         // One bin of grace: bins up to newest-2 are closed, and so are hours that end before
         // the start of bin newest-1.
         let bin_cutoff = self.newest_bin.saturating_sub(1);
-        let hour_cutoff_ns = bin_cutoff.saturating_mul(self.bin_ns);
+        let hours_before = bin_cutoff.saturating_mul(self.bin_ns).div_euclid(HOUR_NS);
+        let hours_closed = hours_before > self.hours_flushed_before;
+        if hours_closed {
+            self.hours_flushed_before = hours_before;
+        }
         self.flush(
             |k| k.bin < bin_cutoff,
-            |k| (k.hour + 1).saturating_mul(HOUR_NS) <= hour_cutoff_ns,
+            hours_closed.then_some(|k: &SrcKey| k.hour < hours_before),
         )
     }
 
     /// Rows of everything still open (at the end of an input).
     pub fn flush_all(&mut self) -> Flushed {
-        self.flush(|_| true, |_| true)
+        self.flush(|_| true, Some(|_: &SrcKey| true))
     }
 
+    /// Flush the observation entries `obs_closed` selects and, when given, the source entries
+    /// `src_closed` selects.
     fn flush(
         &mut self,
         obs_closed: impl Fn(&ObsKey) -> bool,
-        src_closed: impl Fn(&SrcKey) -> bool,
+        src_closed: Option<impl Fn(&SrcKey) -> bool>,
     ) -> Flushed {
         let mut out = Flushed::default();
         self.last_obs = None;
@@ -374,12 +393,8 @@ impl Aggregator {
             self.obs_destinations
                 .retain(|(id, _)| !closed_obs.contains_key(id));
             // Sources may still point at a closed entry as their `last_obs`; the id is about
-            // to be recycled, so forget it.
-            for src in self.srcs.entries.iter_mut().flatten() {
-                if closed_obs.contains_key(&src.last_obs) {
-                    src.last_obs = u32::MAX;
-                }
-            }
+            // to be recycled, so a new epoch invalidates every `last_obs`.
+            self.obs_epoch += 1;
             let mut ids: Vec<u32> = closed_obs.keys().copied().collect();
             ids.sort_unstable();
             for id in ids {
@@ -402,6 +417,9 @@ impl Aggregator {
         }
 
         // Sources.
+        let Some(src_closed) = src_closed else {
+            return out;
+        };
         let mut closed_srcs: HashSet<u32> = HashSet::new();
         self.src_index.retain(|key, id| {
             let closed = src_closed(key);

@@ -28,9 +28,16 @@ pub struct Staging {
     pub(crate) source_rows: u64,
 }
 
-/// The UTC day of a timestamp, as the `day=` partition value.
-fn day_of(ns: i64) -> String {
-    DateTime::from_timestamp_nanos(ns)
+const DAY_NS: i64 = 86_400_000_000_000;
+
+/// The UTC day number of a timestamp (cheap to compare row by row).
+fn day_number(ns: i64) -> i64 {
+    ns.div_euclid(DAY_NS)
+}
+
+/// A day number as the `day=` partition value.
+fn day_name(day: i64) -> String {
+    DateTime::from_timestamp_nanos(day.saturating_mul(DAY_NS))
         .format("%Y-%m-%d")
         .to_string()
 }
@@ -61,14 +68,19 @@ impl Staging {
         observations: &[ObservationRow],
         sources: &[SourceRow],
     ) -> Result<(), StoreError> {
-        for chunk in observations.chunk_by(|a, b| day_of(a.bin_start_ns) == day_of(b.bin_start_ns))
-        {
+        let same_day = |a: i64, b: i64| day_number(a) == day_number(b);
+        for chunk in observations.chunk_by(|a, b| same_day(a.bin_start_ns, b.bin_start_ns)) {
             let batch = observations_batch(chunk, self.naming())?;
-            self.append(Table::Observations, day_of(chunk[0].bin_start_ns), &batch)?;
+            let day = day_name(day_number(chunk[0].bin_start_ns));
+            self.append(Table::Observations, day, &batch)?;
         }
-        for chunk in sources.chunk_by(|a, b| day_of(a.hour_ns) == day_of(b.hour_ns)) {
+        for chunk in sources.chunk_by(|a, b| same_day(a.hour_ns, b.hour_ns)) {
             let batch = sources_batch(chunk, self.naming())?;
-            self.append(Table::Sources, day_of(chunk[0].hour_ns), &batch)?;
+            self.append(
+                Table::Sources,
+                day_name(day_number(chunk[0].hour_ns)),
+                &batch,
+            )?;
         }
         self.observation_rows += observations.len() as u64;
         self.source_rows += sources.len() as u64;

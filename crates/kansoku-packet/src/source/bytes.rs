@@ -44,6 +44,8 @@ pub struct ByteSource {
     offset: u64,
     /// Mapped inputs only: bytes of the map already fed to the hasher.
     hashed: usize,
+    /// Mapped inputs only: bytes of the map already handed back to the kernel.
+    released: usize,
     hasher: blake3::Hasher,
 }
 
@@ -82,6 +84,7 @@ impl ByteSource {
             backing,
             offset: 0,
             hashed: 0,
+            released: 0,
             hasher: blake3::Hasher::new(),
         }
     }
@@ -140,6 +143,7 @@ impl ByteSource {
                 if to - self.hashed >= HASH_CHUNK {
                     self.hasher.update(&map[self.hashed..to]);
                     self.hashed = to;
+                    release(map, &mut self.released, from);
                 }
                 &map[from..to]
             }
@@ -189,6 +193,35 @@ impl ByteSource {
         }
         (self.hasher.finalize(), failure)
     }
+}
+
+/// Page size assumed for releasing: madvise needs page-aligned offsets, and 4 KiB divides every
+/// page size Linux uses.
+const PAGE: usize = 4096;
+
+/// Hand the pages of `map` wholly before `upto` back to the kernel. A mapped file's pages count
+/// as the process's resident memory once touched; without this, reading a 20 GB capture would
+/// show 20 GB of RSS. The walk never goes back, and no slice into that range outlives the
+/// record it belongs to (frames borrow the reader until the next call).
+fn release(map: &Mmap, released: &mut usize, upto: usize) {
+    let end = upto & !(PAGE - 1);
+    if end <= *released {
+        return;
+    }
+    #[cfg(unix)]
+    {
+        // SAFETY: the mapping is private and read-only, so DONTNEED only drops clean pages,
+        // which the kernel re-reads from the file if they are ever touched again; the range
+        // lies wholly before the current record, which no live slice points into.
+        let _ = unsafe {
+            map.unchecked_advise_range(
+                memmap2::UncheckedAdvice::DontNeed,
+                *released,
+                end - *released,
+            )
+        };
+    }
+    *released = end;
 }
 
 #[cfg(test)]

@@ -313,13 +313,32 @@ impl CaptureReader {
     #[inline]
     fn next_pcap_record(&mut self, header: &PcapHeader) -> Option<Located> {
         let offset = self.bytes.offset();
-        let have = self.fill(pcap::RECORD_HEADER_LEN + 1536)?;
-        if have == 0 {
-            self.state = State::Done;
-            return None;
-        }
-        self.require(pcap::RECORD_HEADER_LEN)?;
-        let rec = RecordHeader::parse(header, self.bytes.fill(0).unwrap_or(&[]));
+        // One fill usually covers the header and the frame (always, for a mapped file).
+        let head = match self.bytes.fill(pcap::RECORD_HEADER_LEN + 1536) {
+            Ok(w) if w.len() >= pcap::RECORD_HEADER_LEN => {
+                Ok((RecordHeader::parse(header, w), w.len()))
+            }
+            Ok(w) => Err(Ok(w.len())),
+            Err(e) => Err(Err(e)),
+        };
+        let (rec, have) = match head {
+            Ok(parsed) => parsed,
+            Err(Ok(0)) => {
+                self.state = State::Done;
+                return None;
+            }
+            Err(Ok(available)) => {
+                let needed = pcap::RECORD_HEADER_LEN as u64;
+                let available = available as u64;
+                self.fatal(offset, FaultKind::Truncated { needed, available })?;
+                return None;
+            }
+            Err(Err(e)) => {
+                let message = e.to_string();
+                self.fatal(offset, FaultKind::Io { message })?;
+                return None;
+            }
+        };
         let caplen = rec.caplen as usize;
         if caplen > MAX_RECORD - pcap::RECORD_HEADER_LEN {
             self.fatal(
@@ -329,7 +348,9 @@ impl CaptureReader {
                 },
             )?;
         }
-        self.require(pcap::RECORD_HEADER_LEN + caplen)?;
+        if pcap::RECORD_HEADER_LEN + caplen > have {
+            self.require(pcap::RECORD_HEADER_LEN + caplen)?;
+        }
         if rec.caplen > header.snaplen && header.snaplen != 0 {
             self.faults.record(
                 offset,
