@@ -10,7 +10,8 @@
 #   cat FILE > /dev/null        the memory-read ceiling (the file is in the page cache)
 #   tcpdump -r FILE -w /dev/null   libpcap read + write, no decode
 #   tracereport -p              libtrace: reads and tallies ports (writes ports.rpt)
-#   tshark -r FILE -q           full Wireshark dissection, no output
+#   tshark -q -z io,phs         full Wireshark dissection (the protocol hierarchy statistics
+#                               make tshark dissect every packet; plain -q may skip most of it)
 #   kansoku ingest              walk + decode + classify + aggregate (exact and HLL distinct
 #                               counts, per-source records) + Parquet write + manifest
 #   kansoku ingest --no-rules   the same without fingerprint rules (generic labels only):
@@ -68,5 +69,6 @@ command -v tcpdump >/dev/null && bench "tcpdump -r -w /dev/null" tcpdump -r "$ca
 command -v tracereport >/dev/null &&
   bench "tracereport -p (libtrace)" sh -c "cd '$work/rp' && tracereport -p 'pcapfile:$capture'"
 # tshark takes minutes on millions of packets: one run is enough to place it.
-command -v tshark >/dev/null && BENCH_RUNS=1 bench "tshark -r -q (1 run)" tshark -n -r "$capture" -q
+command -v tshark >/dev/null &&
+  BENCH_RUNS=1 bench "tshark -q -z io,phs (1 run)" tshark -n -r "$capture" -q -z io,phs
 exit 0
