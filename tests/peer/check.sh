@@ -76,6 +76,15 @@ else
     echo "skipping the ../shared/testdata captures: ../shared/testdata not present" >&2
 fi
 
+# The repository's own capture must be exactly what its generator writes.
+if python3 "$here/captures/make_edge_cases.py" "$tmp/edge-cases.pcapng" >/dev/null &&
+    cmp -s "$tmp/edge-cases.pcapng" "$here/captures/edge-cases.pcapng"; then
+    echo "ok   edge-cases.pcapng is make_edge_cases.py's output" >&2
+else
+    echo "FAIL edge-cases.pcapng differs from make_edge_cases.py's output; regenerate it" >&2
+    failed=1
+fi
+
 for capture in "$here"/captures/*.pcapng; do
     check "$capture" "$(basename "$capture")" "$capture.json"
 done
