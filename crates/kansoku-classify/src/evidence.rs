@@ -6,6 +6,10 @@
 //! enough of them agree; until then (or after one disagrees) the next rule in priority order
 //! applies. A label can thus become more certain as evidence arrives.
 //!
+//! A rule can also require that the source matched another rule before (`after`): Welchia on a
+//! live network sweeps with ICMP echo requests and then attacks TCP 135 on the hosts that
+//! answered, with SYNs that look exactly like Blaster's.
+//!
 //! State is kept per (source, rule): a 256-bit set of distinct values and a violation flag.
 //! Sources idle for an hour are evicted when the table grows past its cap, so memory stays
 //! bounded however many sources a capture holds.
@@ -34,15 +38,44 @@ pub(crate) struct EvidenceTable {
 
 impl EvidenceTable {
     /// Record one packet that matched rule `rule`'s header conditions; returns whether the
-    /// source now satisfies the rule's per-source condition.
+    /// source now satisfies the rule's per-source condition. `after` is the index of the rule
+    /// the source must have matched before, if the condition names one.
     pub(crate) fn observe(
         &mut self,
         src: u128,
         rule: u16,
         condition: &PerSource,
+        after: Option<u16>,
         fields: &Fields,
         ts_ns: i64,
     ) -> bool {
+        let e = self.entry(src, rule, ts_ns);
+        if let Some((expr, equals)) = &condition.every
+            && expr.eval(fields) != *equals
+        {
+            e.violated = true;
+        }
+        let mut enough = true;
+        if let Some((expr, min)) = &condition.distinct {
+            let value = (expr.eval(fields) & 0xff) as usize;
+            e.seen[value / 64] |= 1 << (value % 64);
+            enough = e.seen.iter().map(|w| w.count_ones()).sum::<u32>() >= *min;
+        }
+        let violated = e.violated;
+        let preceded = after.is_none_or(|a| {
+            self.entries
+                .get(&(src, a))
+                .is_some_and(|p| ts_ns.saturating_sub(p.last_ns) < IDLE_NS)
+        });
+        !violated && enough && preceded
+    }
+
+    /// Note that `src` matched `rule` (a rule another rule's `after` names).
+    pub(crate) fn mark(&mut self, src: u128, rule: u16, ts_ns: i64) {
+        self.entry(src, rule, ts_ns);
+    }
+
+    fn entry(&mut self, src: u128, rule: u16, ts_ns: i64) -> &mut Evidence {
         if self.entries.len() >= MAX_ENTRIES && !self.entries.contains_key(&(src, rule)) {
             self.evict(ts_ns);
         }
@@ -52,13 +85,7 @@ impl EvidenceTable {
             last_ns: ts_ns,
         });
         e.last_ns = e.last_ns.max(ts_ns);
-        if condition.every.eval(fields) != condition.equals {
-            e.violated = true;
-        }
-        let value = (condition.distinct.eval(fields) & 0xff) as usize;
-        e.seen[value / 64] |= 1 << (value % 64);
-        let distinct: u32 = e.seen.iter().map(|w| w.count_ones()).sum();
-        !e.violated && distinct >= condition.min_distinct
+        e
     }
 
     fn evict(&mut self, now_ns: i64) {

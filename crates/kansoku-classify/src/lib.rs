@@ -127,6 +127,10 @@ pub struct Classifier {
     signatures: Signatures,
     index: matcher::Index,
     evidence: evidence::EvidenceTable,
+    /// Per rule: the index of the rule its `per_source.after` names.
+    after: Vec<Option<u16>>,
+    /// Per rule: whether another rule's `after` names it (so its matches are remembered).
+    remembered: Vec<bool>,
     /// Known research scanners: their packets are labelled benign before any rule runs.
     research: Networks,
     research_id: SignatureId,
@@ -216,8 +220,33 @@ impl Classifier {
                 SignatureId(at as u32 + 1)
             })
             .collect();
+        let mut after = Vec::with_capacity(rules.len());
+        let mut remembered = vec![false; rules.len()];
+        for (r, file) in rules.iter().zip(&origin) {
+            let named = r.per_source.as_ref().and_then(|p| p.after.as_deref());
+            let target = match named {
+                Some(id) => {
+                    let at = rules
+                        .iter()
+                        .position(|x| x.id == id)
+                        .ok_or_else(|| RuleError {
+                            file: file.clone(),
+                            message: format!(
+                                "rule `{}`, field `per_source`: `after` names no rule `{id}`",
+                                r.id
+                            ),
+                        })?;
+                    remembered[at] = true;
+                    Some(at as u16)
+                }
+                None => None,
+            };
+            after.push(target);
+        }
         let index = matcher::Index::build(&rules);
         Ok(Self {
+            after,
+            remembered,
             rules,
             rule_signature,
             signatures: Signatures(Arc::new(names)),
@@ -256,16 +285,27 @@ impl Classifier {
                 if !matcher::matches(rule, packet, &fields) {
                     continue;
                 }
-                let Some(condition) = &rule.per_source else {
+                let remembered = self.remembered[usize::from(i)];
+                if rule.per_source.is_none() && !remembered {
                     return self.rule_signature[usize::from(i)];
-                };
+                }
                 let src = match packet.src {
                     std::net::IpAddr::V4(a) => u128::from(a.to_ipv6_mapped()),
                     std::net::IpAddr::V6(a) => u128::from(a),
                 };
-                if self.evidence.observe(src, i, condition, &fields, ts_ns) {
-                    return self.rule_signature[usize::from(i)];
+                if let Some(condition) = &rule.per_source {
+                    let after = self.after[usize::from(i)];
+                    if !self
+                        .evidence
+                        .observe(src, i, condition, after, &fields, ts_ns)
+                    {
+                        continue;
+                    }
                 }
+                if remembered {
+                    self.evidence.mark(src, i, ts_ns);
+                }
+                return self.rule_signature[usize::from(i)];
             }
         }
         generic(packet)

@@ -82,21 +82,52 @@ pub(crate) struct RuleSpec {
 #[serde(deny_unknown_fields)]
 pub(crate) struct PerSourceSpec {
     /// Every such packet must have `every == equals` (one violation disqualifies the source).
-    pub every: String,
+    #[serde(default)]
+    pub every: Option<String>,
     #[serde(default)]
     pub equals: u64,
-    /// Distinct values (modulo 256) of this expression that must have been seen.
-    pub distinct: String,
-    pub min_distinct: u32,
+    /// Distinct values (modulo 256) of this expression that must have been seen...
+    #[serde(default)]
+    pub distinct: Option<String>,
+    /// ...at least this many.
+    #[serde(default)]
+    pub min_distinct: Option<u32>,
+    /// The id of a rule the same source must have matched before (within the idle window).
+    #[serde(default)]
+    pub after: Option<String>,
 }
 
 /// A compiled [`PerSourceSpec`].
 #[derive(Clone, Debug)]
 pub struct PerSource {
-    pub every: Expr,
-    pub equals: u64,
-    pub distinct: Expr,
-    pub min_distinct: u32,
+    pub every: Option<(Expr, u64)>,
+    pub distinct: Option<(Expr, u32)>,
+    /// Rule id; resolved to an index when the rule set is assembled.
+    pub after: Option<String>,
+}
+
+impl PerSource {
+    fn compile(spec: &PerSourceSpec) -> Result<Self, String> {
+        let distinct = match (&spec.distinct, spec.min_distinct) {
+            (Some(e), Some(n)) if (1..=256).contains(&n) => Some((Expr::parse(e)?, n)),
+            (Some(_), Some(_)) => return Err("min_distinct must be between 1 and 256".into()),
+            (None, None) => None,
+            _ => return Err("distinct and min_distinct go together".into()),
+        };
+        let every = spec
+            .every
+            .as_deref()
+            .map(|e| Expr::parse(e).map(|x| (x, spec.equals)))
+            .transpose()?;
+        if every.is_none() && distinct.is_none() && spec.after.is_none() {
+            return Err("give at least one of every, distinct/min_distinct, after".into());
+        }
+        Ok(Self {
+            every,
+            distinct,
+            after: spec.after.clone(),
+        })
+    }
 }
 
 /// Bytes expected at an offset of the transport payload.
@@ -421,17 +452,7 @@ impl Rule {
             per_source: spec
                 .per_source
                 .as_ref()
-                .map(|p| {
-                    if p.min_distinct == 0 || p.min_distinct > 256 {
-                        return Err("min_distinct must be between 1 and 256".to_owned());
-                    }
-                    Ok(PerSource {
-                        every: Expr::parse(&p.every)?,
-                        equals: p.equals,
-                        distinct: Expr::parse(&p.distinct)?,
-                        min_distinct: p.min_distinct,
-                    })
-                })
+                .map(PerSource::compile)
                 .transpose()
                 .map_err(field("per_source"))?,
             spec,

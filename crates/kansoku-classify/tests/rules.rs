@@ -266,3 +266,42 @@ fn default_rules_label_header_fingerprints() {
         "unclassified"
     );
 }
+
+/// Ethernet + IPv4 + ICMP echo request with Welchia's 64-byte 0xAA payload, from SRC.
+fn welchia_echo() -> Vec<u8> {
+    let mut f = vec![0u8; 14];
+    f[12] = 0x08;
+    f.extend_from_slice(&[0x45, 0, 0, 92, 0, 1, 0, 0, 128, 1, 0, 0]);
+    f.extend_from_slice(&SRC);
+    f.extend_from_slice(&DST);
+    f.extend_from_slice(&[8, 0, 0, 0, 0, 1, 0, 1]);
+    f.extend_from_slice(&[0xaa; 64]);
+    f
+}
+
+#[test]
+fn a_syn_to_135_after_an_icmp_sweep_is_welchia_not_blaster() {
+    let mut c = Classifier::load(&[]).unwrap();
+    let syn = Probe {
+        ttl: 117,
+        ip_id: 1,
+        dport: 135,
+        seq: 99,
+        flags: 0x02,
+        options: &XP,
+    };
+    assert_eq!(name_of(&mut c, &tcp_frame(syn)), "blaster");
+    assert_eq!(name_of(&mut c, &welchia_echo()), "welchia");
+    assert_eq!(name_of(&mut c, &tcp_frame(syn)), "welchia");
+}
+
+#[test]
+fn after_must_name_a_rule() {
+    let err = load(&format!(
+        "{HEAD}proto = \"tcp\"\nper_source = {{ after = \"nope\" }}\n"
+    ))
+    .unwrap_err();
+    assert!(err.contains("`after` names no rule `nope`"), "{err}");
+    let err = load(&format!("{HEAD}per_source = {{ distinct = \"dst\" }}\n")).unwrap_err();
+    assert!(err.contains("go together"), "{err}");
+}
