@@ -14,7 +14,7 @@
 //! Sources idle for an hour are evicted when the table grows past its cap, so memory stays
 //! bounded however many sources a capture holds.
 
-use std::collections::HashMap;
+use hashbrown::HashMap;
 
 use crate::expr::Fields;
 use crate::rule::PerSource;
@@ -49,6 +49,19 @@ impl EvidenceTable {
         fields: &Fields,
         ts_ns: i64,
     ) -> bool {
+        // The precedent is checked first: until it holds, this rule gathers no evidence (and a
+        // source that never swept costs one lookup, not an entry).
+        if let Some(a) = after
+            && !self
+                .entries
+                .get(&(src, a))
+                .is_some_and(|p| ts_ns.saturating_sub(p.last_ns) < IDLE_NS)
+        {
+            return false;
+        }
+        if condition.every.is_none() && condition.distinct.is_none() {
+            return true;
+        }
         let e = self.entry(src, rule, ts_ns);
         if let Some((expr, equals)) = &condition.every
             && expr.eval(fields) != *equals
@@ -61,13 +74,7 @@ impl EvidenceTable {
             e.seen[value / 64] |= 1 << (value % 64);
             enough = e.seen.iter().map(|w| w.count_ones()).sum::<u32>() >= *min;
         }
-        let violated = e.violated;
-        let preceded = after.is_none_or(|a| {
-            self.entries
-                .get(&(src, a))
-                .is_some_and(|p| ts_ns.saturating_sub(p.last_ns) < IDLE_NS)
-        });
-        !violated && enough && preceded
+        !e.violated && enough
     }
 
     /// Note that `src` matched `rule` (a rule another rule's `after` names).
