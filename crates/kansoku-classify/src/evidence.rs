@@ -52,10 +52,10 @@ impl EvidenceTable {
         // The precedent is checked first: until it holds, this rule gathers no evidence (and a
         // source that never swept costs one lookup, not an entry).
         if let Some(a) = after
-            && !self
+            && self
                 .entries
                 .get(&(src, a))
-                .is_some_and(|p| ts_ns.saturating_sub(p.last_ns) < IDLE_NS)
+                .is_none_or(|p| ts_ns.saturating_sub(p.last_ns) >= IDLE_NS)
         {
             return false;
         }
