@@ -168,6 +168,8 @@ pub struct Aggregator {
     /// One-entry cache of the last observation key: darknet traffic is dominated by a few
     /// ports, so consecutive packets usually share it.
     last_obs: Option<(ObsKey, u32)>,
+    /// One-entry cache of the last source key: scanners send in bursts.
+    last_src: Option<(SrcKey, u32)>,
     newest_bin: i64,
     /// Incremented whenever observation entries close (and their ids may be reused).
     obs_epoch: u64,
@@ -196,6 +198,7 @@ impl Aggregator {
             src_destinations: HashSet::new(),
             src_ports: HashMap::new(),
             last_obs: None,
+            last_src: None,
             newest_bin: i64::MIN,
             obs_epoch: 0,
             hours_flushed_before: i64::MIN,
@@ -263,8 +266,12 @@ impl Aggregator {
             signature: r.signature,
         };
         let port = u32::from(r.proto) << 16 | u32::from(r.dst_port);
-        let src_id = match self.src_index.get(&src_key) {
-            Some(&id) => id,
+        let cached = self
+            .last_src
+            .filter(|(key, _)| *key == src_key)
+            .map(|(_, id)| id);
+        let src_id = match cached.or_else(|| self.src_index.get(&src_key).copied()) {
+            Some(id) => id,
             None => {
                 let id = self.srcs.insert(SrcAcc {
                     key: src_key,
@@ -288,6 +295,7 @@ impl Aggregator {
                 id
             }
         };
+        self.last_src = Some((src_key, src_id));
         let new_src_destination = self.src_destinations.insert((src_id, r.dst));
         let src = self.srcs.get_mut(src_id);
         src.first_ns = src.first_ns.min(r.ts_ns);
@@ -369,6 +377,7 @@ impl Aggregator {
     ) -> Flushed {
         let mut out = Flushed::default();
         self.last_obs = None;
+        self.last_src = None;
 
         // Observations: find the closed entries, build their sketches from the exact source
         // sets (one coupon per distinct source, so no per-packet sketch update is needed).
