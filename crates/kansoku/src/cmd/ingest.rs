@@ -77,19 +77,22 @@ pub fn run(args: IngestArgs) -> Result<bool> {
         .threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let rule_files: Vec<&Path> = args.rules.iter().map(PathBuf::as_path).collect();
-    let mut classifier = if args.no_rules {
+    let classifier = if args.no_rules {
         Classifier::from_sources(&[])?
     } else {
         Classifier::load(&rule_files)?
     };
-    if let Some(path) = &args.research_networks {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("{}: cannot read", path.display()))?;
-        let networks =
-            Networks::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-        classifier = classifier.with_research_networks(networks);
-    }
-    let mut store = Store::open_for_writing(&args.store, args.bin)?;
+    let classifier = match &args.research_networks {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("{}: cannot read", path.display()))?;
+            let networks =
+                Networks::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+            classifier.with_research_networks(networks)
+        }
+        None => classifier,
+    };
+    let store = Store::open_for_writing(&args.store, args.bin)?;
     let bin_ns = i64::from(store.meta().bin_seconds) * 1_000_000_000;
     let (inputs, skipped_files) = expand_inputs(&args.inputs);
     for path in &skipped_files {
@@ -102,18 +105,18 @@ pub fn run(args: IngestArgs) -> Result<bool> {
         anyhow::bail!("no capture files among the inputs");
     }
     let started = Instant::now();
-    let mut tally = Tally::default();
+    let mut run = Run {
+        args: &args,
+        store,
+        classifier,
+        threads,
+        bin_ns,
+        tally: Tally::default(),
+    };
     for input in &inputs {
-        ingest_one(
-            &mut store,
-            &mut classifier,
-            input,
-            &args,
-            threads,
-            bin_ns,
-            &mut tally,
-        )?;
+        run.ingest(input)?;
     }
+    let tally = run.tally;
     let secs = started.elapsed().as_secs_f64();
     eprintln!(
         "{} committed, {} skipped as known, {} refused, {} with faults; {} frames in {:.2}s \
@@ -129,108 +132,120 @@ pub fn run(args: IngestArgs) -> Result<bool> {
     Ok(tally.refused == 0 && (tally.faulty == 0 || args.keep_going))
 }
 
-fn ingest_one(
-    store: &mut Store,
-    classifier: &mut Classifier,
-    input: &Input,
-    args: &IngestArgs,
+/// One `kansoku ingest` run: what its inputs share.
+struct Run<'a> {
+    args: &'a IngestArgs,
+    store: Store,
+    classifier: Classifier,
     threads: usize,
     bin_ns: i64,
-    tally: &mut Tally,
-) -> Result<()> {
-    let label = input.to_string();
-    let size = match input {
-        Input::File(path) => std::fs::metadata(path).ok().map(|m| m.len()),
-        Input::Stdin => None,
-    };
-    // Cheap early refusal: only a file whose size matches a known input is hashed up front.
-    if let (Input::File(path), Some(size)) = (input, size)
-        && store
-            .manifest()
-            .entries
-            .iter()
-            .any(|e| e.size == Some(size))
-        && let Ok(hash) = hash_file(path)
-        && let Some(known) = store.manifest().find_hash(&hash)
-    {
-        report_known(&label, known, args.skip_known, tally);
-        return Ok(());
-    }
-    let reader = match input {
-        Input::File(path) => CaptureReader::open(path),
-        Input::Stdin => CaptureReader::from_reader(Box::new(std::io::stdin())),
-    };
-    let reader = match reader {
-        Ok(reader) => reader,
-        Err(e) => {
-            // Unreadable: recorded, so the manifest says what happened to every input.
-            eprintln!("{label}: cannot read: {e}");
-            let fault = Fault {
-                offset: 0,
-                kind: FaultKind::Io {
-                    message: e.to_string(),
-                },
-                count: 1,
-            };
-            let entry = ManifestEntry {
-                input: label,
-                sensor: args.sensor.clone(),
-                ingested_at: rfc3339(chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0)),
-                compression: "none".into(),
-                size,
-                faults: vec![fault_record(&fault)],
-                ..ManifestEntry::default()
-            };
-            let staging = store.stage(&args.sensor, Signatures::default())?;
-            store.commit(staging, entry)?;
-            tally.faulty += 1;
+    tally: Tally,
+}
+
+impl Run<'_> {
+    /// Read one input and commit it (or record why not).
+    fn ingest(&mut self, input: &Input) -> Result<()> {
+        let (store, classifier, args, tally) = (
+            &mut self.store,
+            &mut self.classifier,
+            self.args,
+            &mut self.tally,
+        );
+        let (threads, bin_ns) = (self.threads, self.bin_ns);
+        let label = input.to_string();
+        let size = match input {
+            Input::File(path) => std::fs::metadata(path).ok().map(|m| m.len()),
+            Input::Stdin => None,
+        };
+        // Cheap early refusal: only a file whose size matches a known input is hashed up front.
+        if let (Input::File(path), Some(size)) = (input, size)
+            && store
+                .manifest()
+                .entries
+                .iter()
+                .any(|e| e.size == Some(size))
+            && let Ok(hash) = hash_file(path)
+            && let Some(known) = store.manifest().find_hash(&hash)
+        {
+            report_known(&label, known, args.skip_known, tally);
             return Ok(());
         }
-    };
-    let mut staging = store.stage(&args.sensor, classifier.signatures().clone())?;
-    let bar = progress_bar(size, &label);
-    let tick = |frames: u64| {
-        if let Some(bar) = &bar {
-            bar.set_message(format!("{frames} frames"));
-            bar.tick();
+        let reader = match input {
+            Input::File(path) => CaptureReader::open(path),
+            Input::Stdin => CaptureReader::from_reader(Box::new(std::io::stdin())),
+        };
+        let reader = match reader {
+            Ok(reader) => reader,
+            Err(e) => {
+                // Unreadable: recorded, so the manifest says what happened to every input.
+                eprintln!("{label}: cannot read: {e}");
+                let fault = Fault {
+                    offset: 0,
+                    kind: FaultKind::Io {
+                        message: e.to_string(),
+                    },
+                    count: 1,
+                };
+                let entry = ManifestEntry {
+                    input: label,
+                    sensor: args.sensor.clone(),
+                    ingested_at: rfc3339(chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0)),
+                    compression: "none".into(),
+                    size,
+                    faults: vec![fault_record(&fault)],
+                    ..ManifestEntry::default()
+                };
+                let staging = store.stage(&args.sensor, Signatures::default())?;
+                store.commit(staging, entry)?;
+                tally.faulty += 1;
+                return Ok(());
+            }
+        };
+        let mut staging = store.stage(&args.sensor, classifier.signatures().clone())?;
+        let bar = progress_bar(size, &label);
+        let tick = |frames: u64| {
+            if let Some(bar) = &bar {
+                bar.set_message(format!("{frames} frames"));
+                bar.tick();
+            }
+        };
+        let Processed { stats, read } =
+            pipeline::process(reader, classifier, bin_ns, &mut staging, threads, &tick)
+                .with_context(|| format!("{label}: ingest failed; nothing of it was committed"))?;
+        if let Some(bar) = bar {
+            bar.finish_and_clear();
         }
-    };
-    let Processed { stats, read } =
-        pipeline::process(reader, classifier, bin_ns, &mut staging, threads, &tick)
-            .with_context(|| format!("{label}: ingest failed; nothing of it was committed"))?;
-    if let Some(bar) = bar {
-        bar.finish_and_clear();
-    }
-    let hash = read.content_hash.to_hex().to_string();
-    if let Some(known) = store.manifest().find_hash(&hash) {
-        staging.abandon();
-        report_known(&label, known, args.skip_known, tally);
-        return Ok(());
-    }
-    for fault in &read.faults {
-        eprintln!("{label}: {fault}");
-    }
-    let faulty = !read.faults.is_empty();
-    let entry = manifest_entry(label.clone(), args, size, hash, &stats, &read);
-    store.commit(staging, entry)?;
-    let malformed: u64 = stats.malformed.iter().sum();
-    eprintln!(
-        "{label}: {} frames, {} IP packets, {} not IP, {} malformed, {} on unknown links{}",
-        stats.frames,
-        stats.ip_packets,
-        stats.not_ip,
-        malformed,
-        stats.unknown_link,
-        if faulty {
-            "; committed with faults (see above)"
-        } else {
-            ""
+        let hash = read.content_hash.to_hex().to_string();
+        if let Some(known) = store.manifest().find_hash(&hash) {
+            staging.abandon();
+            report_known(&label, known, args.skip_known, tally);
+            return Ok(());
         }
-    );
-    tally.frames += stats.frames;
-    tally.committed += 1;
-    tally.faulty += usize::from(faulty);
-    Ok(())
+        for fault in &read.faults {
+            eprintln!("{label}: {fault}");
+        }
+        let faulty = !read.faults.is_empty();
+        let entry = manifest_entry(label.clone(), args, size, hash, &stats, &read);
+        store.commit(staging, entry)?;
+        let malformed: u64 = stats.malformed.iter().sum();
+        eprintln!(
+            "{label}: {} frames, {} IP packets, {} not IP, {} malformed, {} on unknown links{}",
+            stats.frames,
+            stats.ip_packets,
+            stats.not_ip,
+            malformed,
+            stats.unknown_link,
+            if faulty {
+                "; committed with faults (see above)"
+            } else {
+                ""
+            }
+        );
+        tally.frames += stats.frames;
+        tally.committed += 1;
+        tally.faulty += usize::from(faulty);
+        Ok(())
+    }
 }
 
 fn report_known(label: &str, known: &ManifestEntry, skip: bool, tally: &mut Tally) {
