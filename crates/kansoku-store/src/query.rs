@@ -44,6 +44,7 @@ impl Query {
             .map_err(|e| StoreError::io(store.root(), e))?;
         let config = SessionConfig::new().with_information_schema(true);
         let ctx = SessionContext::new_with_config(config);
+        ctx.register_udaf(crate::hll::hll_count());
         for table in Table::ALL {
             let prefix = format!("{}/", table.name());
             let urls = store

@@ -84,7 +84,8 @@ impl Report {
                 "protocols",
                 format!(
                     "SELECT {PROTO_NAME} AS protocol, sum(packets) AS packets, \
-                     sum(bytes) AS bytes, max(sources) AS peak_sources_per_bin \
+                     sum(bytes) AS bytes, hll_count(sources_hll) AS sources_est, \
+                     max(sources) AS peak_sources_per_bin \
                      FROM observations {obs} GROUP BY proto ORDER BY packets DESC, proto"
                 ),
             ),
@@ -92,7 +93,7 @@ impl Report {
                 "top_ports",
                 format!(
                     "SELECT {port} AS port, sum(packets) AS packets, sum(bytes) AS bytes, \
-                     max(sources) AS peak_sources_per_bin, \
+                     hll_count(sources_hll) AS sources_est, max(sources) AS peak_sources_per_bin, \
                      max(destinations) AS peak_destinations_per_bin \
                      FROM observations {obs} GROUP BY proto, dst_port \
                      ORDER BY packets DESC, proto, dst_port LIMIT {top}"
