@@ -1,15 +1,15 @@
 //! One input through the whole flow: source → decode → classify → aggregate → store.
 //!
 //! With one thread the stages run in one loop. With two or more, the reading side (walk,
-//! decode, classify) and the aggregating side (hash sets, Parquet) run on two threads joined
-//! by a bounded channel of reused record batches, so nothing is allocated per packet and
+//! decode, classify), the aggregating side (hash sets) and the writing side (Parquet) run on
+//! three threads joined by bounded channels (reused record batches, then closed rows), so nothing is allocated per packet and
 //! memory stays bounded whatever the capture size. Results do not depend on the thread count:
 //! records reach the aggregator in capture order either way.
 
 use std::sync::mpsc;
 
 use anyhow::{Context, Result};
-use kansoku_aggregate::{Aggregator, PacketRecord};
+use kansoku_aggregate::{Aggregator, Flushed, PacketRecord};
 use kansoku_classify::Classifier;
 use kansoku_packet::decode::{Decoded, Malformed, decode};
 use kansoku_packet::source::{CaptureReader, Link, ReadSummary};
@@ -110,20 +110,34 @@ fn process_threaded(
             .send(Vec::with_capacity(BATCH))
             .expect("receiver alive");
     }
+    // Closed bins go to a third thread that encodes and writes them, so the aggregating
+    // thread (the slowest stage) only aggregates.
+    let (rows_tx, rows_rx) = mpsc::sync_channel::<Flushed>(2);
     std::thread::scope(|scope| {
+        let writing = scope.spawn(move || -> Result<()> {
+            for rows in rows_rx {
+                staging.write(&rows.observations, &rows.sources)?;
+            }
+            Ok(())
+        });
         let aggregating = scope.spawn(move || -> Result<()> {
             let mut aggregator = Aggregator::new(bin_ns);
             for mut batch in full_rx {
                 for record in &batch {
                     if aggregator.add(record) {
-                        write_closed(&mut aggregator, staging)?;
+                        let rows = aggregator.flush_closed();
+                        if !rows.is_empty() && rows_tx.send(rows).is_err() {
+                            // The writer failed; its error is reported when it is joined.
+                            return Ok(());
+                        }
                     }
                 }
                 batch.clear();
                 // The reader may have stopped early; a closed return channel is fine.
                 let _ = empty_tx.send(batch);
             }
-            write_all(&mut aggregator, staging)
+            let _ = rows_tx.send(aggregator.flush_all());
+            Ok(())
         });
         let mut stats = DecodeStats::default();
         let mut batch = empty_rx.recv().unwrap_or_default();
@@ -145,6 +159,9 @@ fn process_threaded(
         aggregating
             .join()
             .map_err(|_| anyhow::anyhow!("the aggregation thread panicked"))??;
+        writing
+            .join()
+            .map_err(|_| anyhow::anyhow!("the writing thread panicked"))??;
         let read = reader.finish().context("reading the rest of the input")?;
         Ok(Processed { stats, read })
     })
