@@ -99,6 +99,16 @@ struct SrcAcc {
     scanner_at_ns: Option<i64>,
 }
 
+/// The exact-count sets of one observation bin.
+#[derive(Default)]
+struct BinSets {
+    bin: i64,
+    /// (observation entry, source) pairs.
+    sources: HashSet<(u32, Addr)>,
+    /// (observation entry, destination) pairs.
+    destinations: HashSet<(u32, Addr)>,
+}
+
 /// A slab of entries with recycled ids.
 struct Slab<T> {
     entries: Vec<Option<T>>,
@@ -159,8 +169,10 @@ pub struct Aggregator {
     bin_ns: i64,
     obs_index: HashMap<ObsKey, u32>,
     obs: Slab<ObsAcc>,
-    obs_sources: HashSet<(u32, Addr)>,
-    obs_destinations: HashSet<(u32, Addr)>,
+    /// Exact-count sets of the open bins, oldest first; a closed bin's sets are emptied whole
+    /// (no retain over the other bins' entries) and kept for reuse.
+    bin_sets: Vec<BinSets>,
+    spare_sets: Vec<BinSets>,
     src_index: HashMap<SrcKey, u32>,
     srcs: Slab<SrcAcc>,
     src_destinations: HashSet<(u32, Addr)>,
@@ -191,8 +203,8 @@ impl Aggregator {
             bin_ns,
             obs_index: HashMap::new(),
             obs: Slab::new(),
-            obs_sources: HashSet::new(),
-            obs_destinations: HashSet::new(),
+            bin_sets: Vec::new(),
+            spare_sets: Vec::new(),
             src_index: HashMap::new(),
             srcs: Slab::new(),
             src_destinations: HashSet::new(),
@@ -258,7 +270,8 @@ impl Aggregator {
                 id
             }
         };
-        let new_destination = self.obs_destinations.insert((obs_id, r.dst));
+        let sets = self.sets_of(bin);
+        let new_destination = self.bin_sets[sets].destinations.insert((obs_id, r.dst));
 
         let src_key = SrcKey {
             hour: r.ts_ns.div_euclid(HOUR_NS),
@@ -326,7 +339,7 @@ impl Aggregator {
             src.run_count = 1;
         }
         let known = src.last_obs == obs_id && src.last_obs_epoch == self.obs_epoch;
-        let new_source = !known && self.obs_sources.insert((obs_id, r.src));
+        let new_source = !known && self.bin_sets[sets].sources.insert((obs_id, r.src));
         src.last_obs = obs_id;
         src.last_obs_epoch = self.obs_epoch;
 
@@ -337,6 +350,20 @@ impl Aggregator {
         obs.destinations += u64::from(new_destination);
         self.added += 1;
         crossed || (self.added.is_multiple_of(1 << 16) && self.over_budget())
+    }
+
+    /// The index in `bin_sets` of `bin`'s sets, created (from a spare) if needed. Usually the
+    /// newest, so the search from the back ends at once.
+    #[inline]
+    fn sets_of(&mut self, bin: i64) -> usize {
+        if let Some(at) = self.bin_sets.iter().rposition(|b| b.bin == bin) {
+            return at;
+        }
+        let mut sets = self.spare_sets.pop().unwrap_or_default();
+        sets.bin = bin;
+        let at = self.bin_sets.partition_point(|b| b.bin < bin);
+        self.bin_sets.insert(at, sets);
+        at
     }
 
     fn over_budget(&self) -> bool {
@@ -358,7 +385,7 @@ impl Aggregator {
             self.hours_flushed_before = hours_before;
         }
         self.flush(
-            |k| k.bin < bin_cutoff,
+            |bin| bin < bin_cutoff,
             hours_closed.then_some(|k: &SrcKey| k.hour < hours_before),
         )
     }
@@ -368,11 +395,11 @@ impl Aggregator {
         self.flush(|_| true, Some(|_: &SrcKey| true))
     }
 
-    /// Flush the observation entries `obs_closed` selects and, when given, the source entries
-    /// `src_closed` selects.
+    /// Flush the observation entries of the bins `bin_closed` selects and, when given, the
+    /// source entries `src_closed` selects.
     fn flush(
         &mut self,
-        obs_closed: impl Fn(&ObsKey) -> bool,
+        bin_closed: impl Fn(i64) -> bool,
         src_closed: Option<impl Fn(&SrcKey) -> bool>,
     ) -> Flushed {
         let mut out = Flushed::default();
@@ -383,7 +410,7 @@ impl Aggregator {
         // sets (one coupon per distinct source, so no per-packet sketch update is needed).
         let mut closed_obs: HashMap<u32, HllSketch> = HashMap::new();
         self.obs_index.retain(|key, id| {
-            let closed = obs_closed(key);
+            let closed = bin_closed(key.bin);
             if closed {
                 closed_obs.insert(*id, new_sketch());
             }
@@ -391,16 +418,18 @@ impl Aggregator {
         });
         if !closed_obs.is_empty() {
             let mut text = String::with_capacity(40);
-            self.obs_sources
-                .retain(|(id, src)| match closed_obs.get_mut(id) {
-                    Some(sketch) => {
-                        update_sketch(sketch, *src, &mut text);
-                        false
+            let (closed, open): (Vec<BinSets>, Vec<BinSets>) =
+                self.bin_sets.drain(..).partition(|b| bin_closed(b.bin));
+            self.bin_sets = open;
+            for mut sets in closed {
+                for (id, src) in sets.sources.drain() {
+                    if let Some(sketch) = closed_obs.get_mut(&id) {
+                        update_sketch(sketch, src, &mut text);
                     }
-                    None => true,
-                });
-            self.obs_destinations
-                .retain(|(id, _)| !closed_obs.contains_key(id));
+                }
+                sets.destinations.clear();
+                self.spare_sets.push(sets);
+            }
             // Sources may still point at a closed entry as their `last_obs`; the id is about
             // to be recycled, so a new epoch invalidates every `last_obs`.
             self.obs_epoch += 1;
@@ -490,8 +519,10 @@ impl Aggregator {
 
     /// Set and map entries currently held: what memory follows.
     pub fn open_entries(&self) -> usize {
-        self.obs_sources.len()
-            + self.obs_destinations.len()
+        self.bin_sets
+            .iter()
+            .map(|b| b.sources.len() + b.destinations.len())
+            .sum::<usize>()
             + self.src_destinations.len()
             + self.src_ports.len()
             + self.obs_index.len()
