@@ -64,8 +64,15 @@ pub enum StoreError {
     Parquet(#[from] parquet::errors::ParquetError),
     #[error("arrow: {0}")]
     Arrow(#[from] arrow::error::ArrowError),
+    /// The root cause only: DataFusion nests the same message several levels deep.
     #[error("query: {0}")]
-    Query(#[from] datafusion::error::DataFusionError),
+    Query(String),
+}
+
+impl From<datafusion::error::DataFusionError> for StoreError {
+    fn from(e: datafusion::error::DataFusionError) -> Self {
+        StoreError::Query(e.find_root().to_string())
+    }
 }
 
 impl StoreError {

@@ -413,6 +413,16 @@ fn report_formats() {
     let out = run(&["report", "--store", p(&store)]);
     assert!(stdout(&out).contains("| tcp/135"));
 
+    // A query error names the problem once, not once per nesting level.
+    let out = run(&["sql", "--store", p(&store), "SELECT nope FROM observations"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr(&out).matches("No field named nope").count(),
+        1,
+        "{}",
+        stderr(&out)
+    );
+
     // A window before the capture has no packets.
     let out = run(&[
         "report",
