@@ -166,17 +166,20 @@ const LINUX: [u8; 20] = [
     2, 4, 5, 0xb4, 4, 2, 8, 10, 0, 0, 0, 0, 0, 0, 0, 0, 1, 3, 3, 7,
 ];
 
+/// A Windows 2000/XP SYN to TCP 135, as Blaster (and Welchia after its sweep) sends it.
+const WINDOWS_SYN_135: Probe = Probe {
+    ttl: 117,
+    ip_id: 1,
+    dport: 135,
+    seq: 99,
+    flags: 0x02,
+    options: &XP,
+};
+
 #[test]
 fn default_rules_label_header_fingerprints() {
     let mut c = Classifier::load(&[]).unwrap();
-    let syn = Probe {
-        ttl: 117,
-        ip_id: 1,
-        dport: 135,
-        seq: 99,
-        flags: 0x02,
-        options: &XP,
-    };
+    let syn = WINDOWS_SYN_135;
     let dst_seq = u32::from_be_bytes(DST);
     let masscan_seq = 0x1234_5678;
     let masscan_id = ((dst_seq ^ 8080 ^ masscan_seq) & 0xffff) as u16;
@@ -282,14 +285,7 @@ fn welchia_echo() -> Vec<u8> {
 #[test]
 fn a_syn_to_135_after_an_icmp_sweep_is_welchia_not_blaster() {
     let mut c = Classifier::load(&[]).unwrap();
-    let syn = Probe {
-        ttl: 117,
-        ip_id: 1,
-        dport: 135,
-        seq: 99,
-        flags: 0x02,
-        options: &XP,
-    };
+    let syn = WINDOWS_SYN_135;
     assert_eq!(name_of(&mut c, &tcp_frame(syn)), "blaster");
     assert_eq!(name_of(&mut c, &welchia_echo()), "welchia");
     assert_eq!(name_of(&mut c, &tcp_frame(syn)), "welchia");

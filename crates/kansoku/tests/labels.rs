@@ -27,6 +27,33 @@ fn testdata() -> Option<PathBuf> {
     }
 }
 
+/// Simulate one day of `scenario` into `dir`; returns the capture and the truth file.
+fn simulate(dir: &Path, scenario: &str, scale: &str, seed: &str) -> (PathBuf, PathBuf) {
+    let pcap = dir.join(format!("{scenario}.pcap"));
+    let truth = dir.join(format!("{scenario}.json"));
+    let out = run(&[
+        "simulate",
+        "-o",
+        p(&pcap),
+        "--truth",
+        p(&truth),
+        "--scenario",
+        scenario,
+        "--days",
+        "1",
+        "--scale",
+        scale,
+        "--seed",
+        seed,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (pcap, truth)
+}
+
 /// Ingest one capture into a fresh store and return signature -> set of sources.
 fn labels(capture: &Path, store: &Path) -> BTreeMap<String, BTreeSet<String>> {
     let out = run(&["ingest", "--keep-going", "--store", p(store), p(capture)]);
@@ -99,25 +126,8 @@ fn real_captures_get_the_labels_their_content_warrants() {
 #[test]
 fn mixed_darknet_classes_are_recovered() {
     let dir = tempfile::tempdir().unwrap();
-    let pcap = dir.path().join("mixed.pcap");
-    let truth = dir.path().join("truth.json");
+    let (pcap, truth) = simulate(dir.path(), "mixed-darknet", "0.2", "4");
     let store = dir.path().join("store");
-    let out = run(&[
-        "simulate",
-        "-o",
-        p(&pcap),
-        "--truth",
-        p(&truth),
-        "--scenario",
-        "mixed-darknet",
-        "--days",
-        "1",
-        "--scale",
-        "0.2",
-        "--seed",
-        "4",
-    ]);
-    assert!(out.status.success());
     assert!(
         run(&["ingest", "--store", p(&store), p(&pcap)])
             .status
@@ -211,22 +221,7 @@ fn mixed_darknet_classes_are_recovered() {
 #[test]
 fn research_scanner_networks_get_a_benign_label() {
     let dir = tempfile::tempdir().unwrap();
-    let pcap = dir.path().join("zmap.pcap");
-    let truth = dir.path().join("truth.json");
-    let out = run(&[
-        "simulate",
-        "-o",
-        p(&pcap),
-        "--truth",
-        p(&truth),
-        "--scenario",
-        "zmap",
-        "--days",
-        "1",
-        "--scale",
-        "0.3",
-    ]);
-    assert!(out.status.success());
+    let (pcap, truth) = simulate(dir.path(), "zmap", "0.3", "1");
     let truth: Value = serde_json::from_slice(&std::fs::read(&truth).unwrap()).unwrap();
     let networks: Vec<&str> = truth["research_networks"]
         .as_array()
