@@ -29,9 +29,13 @@ use std::time::Instant;
 use kansoku_packet::decode::{Decoded, Transport, decode};
 use kansoku_packet::source::{CaptureReader, Link};
 
-const TESTDATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/testdata");
-const EXPECTED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/peer/expected");
-const CAPTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/peer/captures");
+/// This crate's directory, read at run time: cargo sets `CARGO_MANIFEST_DIR` when it runs a
+/// test, and a build cache shared between checkouts (as `.ci/run` uses) can hold a test binary
+/// compiled in another checkout, whose compile-time path may be gone.
+fn crate_dir() -> PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from)
+}
 
 /// The counts of one capture, in the shape of the expected JSON files.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -168,7 +172,7 @@ fn compare(capture: &Path, rel: &str, expected_path: &Path, report: &mut String)
 /// Every capture in ../shared/testdata against tests/peer/expected/<path with / as __>.json.
 #[test]
 fn shared_testdata_counts_match_tshark() {
-    let testdata = Path::new(TESTDATA);
+    let testdata = &crate_dir().join("../../../shared/testdata");
     if !testdata.is_dir() {
         eprintln!("skipping: ../shared/testdata not present (tshark comparison needs it)");
         return;
@@ -176,10 +180,15 @@ fn shared_testdata_counts_match_tshark() {
     let started = Instant::now();
     let mut captures = Vec::new();
     walk(testdata, &mut captures);
-    assert!(!captures.is_empty(), "no captures found under {TESTDATA}");
+    assert!(
+        !captures.is_empty(),
+        "no captures found under {}",
+        testdata.display()
+    );
 
-    let mut expected_files: BTreeMap<String, PathBuf> = fs::read_dir(EXPECTED)
-        .unwrap_or_else(|e| panic!("{EXPECTED}: {e}"))
+    let expected = crate_dir().join("../../tests/peer/expected");
+    let mut expected_files: BTreeMap<String, PathBuf> = fs::read_dir(&expected)
+        .unwrap_or_else(|e| panic!("{}: {e}", expected.display()))
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|x| x == "json"))
         .map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), p))
@@ -225,10 +234,10 @@ fn shared_testdata_counts_match_tshark() {
 /// no shared testdata, so this always runs.
 #[test]
 fn repository_edge_cases_match_tshark() {
-    let dir = Path::new(CAPTURES);
+    let dir = &crate_dir().join("../../tests/peer/captures");
     let mut captures = Vec::new();
     walk(dir, &mut captures);
-    assert!(!captures.is_empty(), "no captures under {CAPTURES}");
+    assert!(!captures.is_empty(), "no captures under {}", dir.display());
     let mut report = String::new();
     for capture in &captures {
         let name = capture.file_name().unwrap().to_string_lossy().into_owned();
