@@ -20,10 +20,11 @@
 use datasketches::hash::value::raw_bytes;
 use datasketches::hll::{HllSketch, HllType};
 use hashbrown::{HashMap, HashSet};
-use kansoku_classify::SignatureId;
+use kansoku_classify::{RuleId, SignatureId};
 
 use crate::record::{Addr, PacketRecord, addr_to_ip};
-use crate::rows::{ObservationRow, PortCount, ScanPattern, ScanShape, SourceRow};
+use crate::rows::{ObservationRow, PortCount, RuleCount, ScanPattern, ScanShape, SourceRow};
+use crate::runs::{self, Run, RunTotals};
 
 const HOUR_NS: i64 = 3_600_000_000_000;
 
@@ -87,10 +88,12 @@ struct SrcAcc {
     /// The aggregator's `obs_epoch` when `last_obs` was set: ids are recycled when bins
     /// close, so `last_obs` is trusted only within the same epoch.
     last_obs_epoch: u64,
-    /// Port counts are kept as runs: consecutive packets to the same port (the common case
-    /// for a scanner) cost no hash probe; a run is folded into `src_ports` when it ends.
-    run_port: u32,
-    run_count: u64,
+    /// Packets per (protocol, port) and per matching rule, as runs (see [`runs`]).
+    ports: Run,
+    rules: Run,
+    /// The aggregator's packet count at this entry's latest packet: among a source's entries
+    /// of one hour, the one with the highest holds the source's label at the end of the hour.
+    last_seq: u64,
     /// Highest destination so far, and how new destinations moved relative to it: a small
     /// step past it (a sequential walk, like Blaster's) or anything else (a random pick).
     max_dst: Addr,
@@ -177,7 +180,8 @@ pub struct Aggregator {
     src_index: HashMap<SrcKey, u32>,
     srcs: Slab<SrcAcc>,
     src_destinations: HashSet<(u32, Addr)>,
-    src_ports: HashMap<(u32, u32), u64>,
+    src_ports: RunTotals,
+    src_rules: RunTotals,
     /// One-entry cache of the last observation key: darknet traffic is dominated by a few
     /// ports, so consecutive packets usually share it.
     last_obs: Option<(ObsKey, u32)>,
@@ -209,7 +213,8 @@ impl Aggregator {
             src_index: HashMap::new(),
             srcs: Slab::new(),
             src_destinations: HashSet::new(),
-            src_ports: HashMap::new(),
+            src_ports: RunTotals::new(),
+            src_rules: RunTotals::new(),
             last_obs: None,
             last_src: None,
             newest_bin: i64::MIN,
@@ -298,8 +303,9 @@ impl Aggregator {
                     ttl_max: r.ttl,
                     last_obs: u32::MAX,
                     last_obs_epoch: 0,
-                    run_port: port,
-                    run_count: 0,
+                    ports: Run::empty(),
+                    rules: Run::empty(),
+                    last_seq: 0,
                     max_dst: r.dst,
                     sequential_steps: 0,
                     other_steps: 0,
@@ -332,13 +338,12 @@ impl Aggregator {
         }
         src.ttl_min = src.ttl_min.min(r.ttl);
         src.ttl_max = src.ttl_max.max(r.ttl);
-        if src.run_port == port {
-            src.run_count += 1;
-        } else {
-            *self.src_ports.entry((src_id, src.run_port)).or_insert(0) += src.run_count;
-            src.run_port = port;
-            src.run_count = 1;
+        src.ports.add(src_id, port, &mut self.src_ports);
+        if let Some(rule) = r.rule {
+            src.rules
+                .add(src_id, u32::from(rule.0), &mut self.src_rules);
         }
+        src.last_seq = self.added;
         let known = src.last_obs == obs_id && src.last_obs_epoch == self.obs_epoch;
         let new_source = !known && self.bin_sets[sets].sources.insert((obs_id, r.src));
         src.last_obs = obs_id;
@@ -470,40 +475,43 @@ impl Aggregator {
         if !closed_srcs.is_empty() {
             self.src_destinations
                 .retain(|(id, _)| !closed_srcs.contains(id));
-            let mut ports: HashMap<u32, Vec<PortCount>> = HashMap::new();
-            self.src_ports.retain(|(id, port), count| {
-                if closed_srcs.contains(id) {
-                    ports
-                        .entry(*id)
-                        .or_default()
-                        .push(PortCount::new(*port, *count));
-                    false
-                } else {
-                    true
-                }
-            });
+            let mut ports = runs::take_closed(&mut self.src_ports, &closed_srcs);
+            let mut rules = runs::take_closed(&mut self.src_rules, &closed_srcs);
+            // A source's label at the end of an hour: the signature of its latest entry.
+            let mut labels: HashMap<(i64, Addr), (u64, SignatureId)> = HashMap::new();
+            for &id in &closed_srcs {
+                let acc = self.srcs.get_mut(id);
+                let latest = (acc.last_seq, acc.key.signature);
+                let label = labels.entry((acc.key.hour, acc.key.src)).or_insert(latest);
+                *label = (*label).max(latest);
+            }
             for id in closed_srcs {
                 let acc = self.srcs.remove(id);
-                let mut counts = ports.remove(&id).unwrap_or_default();
-                // Fold the open run in, merging with an earlier run on the same port.
-                match counts.iter_mut().find(|p| p.packed() == acc.run_port) {
-                    Some(p) => p.packets += acc.run_count,
-                    None => counts.push(PortCount::new(acc.run_port, acc.run_count)),
-                }
-                let distinct_ports = counts.len() as u64;
-                counts.sort_by(|a, b| b.packets.cmp(&a.packets).then(a.packed().cmp(&b.packed())));
-                counts.truncate(TOP_PORTS);
+                let ports = runs::finish(ports.remove(&id).unwrap_or_default(), acc.ports);
+                let distinct_ports = ports.len() as u64;
                 out.sources.push(SourceRow {
                     hour_ns: acc.key.hour.saturating_mul(HOUR_NS),
                     src: addr_to_ip(acc.key.src),
                     signature: acc.key.signature,
+                    label: labels[&(acc.key.hour, acc.key.src)].1,
                     first_seen_ns: acc.first_ns,
                     last_seen_ns: acc.last_ns,
                     packets: acc.packets,
                     bytes: acc.bytes,
                     destinations: acc.destinations,
                     ports: distinct_ports,
-                    top_ports: counts,
+                    top_ports: ports
+                        .into_iter()
+                        .take(TOP_PORTS)
+                        .map(|(port, packets)| PortCount::new(port, packets))
+                        .collect(),
+                    rules: runs::finish(rules.remove(&id).unwrap_or_default(), acc.rules)
+                        .into_iter()
+                        .map(|(rule, packets)| RuleCount {
+                            rule: RuleId(rule as u16),
+                            packets,
+                        })
+                        .collect(),
                     ttl_min: acc.ttl_min,
                     ttl_max: acc.ttl_max,
                     pattern: ScanPattern::of(&acc),
@@ -526,6 +534,7 @@ impl Aggregator {
             .sum::<usize>()
             + self.src_destinations.len()
             + self.src_ports.len()
+            + self.src_rules.len()
             + self.obs_index.len()
             + self.src_index.len()
     }
@@ -583,6 +592,7 @@ mod tests {
             dst: crate::addr(IpAddr::V4(Ipv4Addr::from(dst))),
             bytes: 40,
             signature: SignatureId::UNCLASSIFIED,
+            rule: None,
             dst_port: port,
             proto: 6,
             ttl: 100 + (src % 20) as u8,
@@ -746,6 +756,47 @@ mod tests {
             (single.pattern, single.shape),
             (ScanPattern::Single, ScanShape::Single)
         );
+    }
+
+    #[test]
+    fn rows_carry_matching_rules_and_the_label_at_the_end_of_the_hour() {
+        let (early, late) = (SignatureId(1), SignatureId(2));
+        let labelled = |ts: i64, sig: SignatureId, rule: u16| PacketRecord {
+            signature: sig,
+            rule: Some(RuleId(rule)),
+            ..rec(ts, 5, 1, 445)
+        };
+        let mut agg = Aggregator::new(5 * MIN);
+        // Rule 3 then rule 4 under the early signature, then the late one takes over.
+        for (ts, sig, rule) in [(0, early, 3), (1, early, 3), (2, early, 4), (3, late, 7)] {
+            agg.add(&labelled(ts, sig, rule));
+        }
+        agg.add(&labelled(4, early, 3));
+        agg.add(&labelled(5, late, 7));
+        // Another source ends the hour on the early signature; a generic packet has no rule.
+        agg.add(&labelled(6, late, 7));
+        agg.add(&PacketRecord {
+            src: rec(0, 6, 0, 0).src,
+            ..labelled(7, early, 3)
+        });
+        agg.add(&rec(8, 5, 2, 80));
+        let rows = agg.flush_all().sources;
+        let row = |src: u32, sig: SignatureId| {
+            rows.iter()
+                .find(|r| r.src == IpAddr::V4(Ipv4Addr::from(src)) && r.signature == sig)
+                .unwrap()
+        };
+        let rules = |r: &SourceRow| -> Vec<(u16, u64)> {
+            r.rules.iter().map(|m| (m.rule.0, m.packets)).collect()
+        };
+        assert_eq!(rules(row(5, early)), [(3, 3), (4, 1)]);
+        assert_eq!(rules(row(5, late)), [(7, 3)]);
+        assert_eq!(rules(row(5, SignatureId::UNCLASSIFIED)), []);
+        // Source 5's latest packet was generic; source 6's was early.
+        for sig in [early, late, SignatureId::UNCLASSIFIED] {
+            assert_eq!(row(5, sig).label, SignatureId::UNCLASSIFIED);
+        }
+        assert_eq!(row(6, early).label, early);
     }
 
     #[test]

@@ -4,9 +4,10 @@
 mod aggregator;
 mod record;
 mod rows;
+mod runs;
 
 pub use aggregator::{Aggregator, DEFAULT_MAX_OPEN_ENTRIES, Flushed, HLL_LG_K, TRW_PROBES};
 pub use record::{Addr, PacketRecord, addr, addr_to_ip};
 pub use rows::{
-    ObservationRow, PortCount, PortName, ScanPattern, ScanShape, SourceRow, proto_name,
+    ObservationRow, PortCount, PortName, RuleCount, ScanPattern, ScanShape, SourceRow, proto_name,
 };

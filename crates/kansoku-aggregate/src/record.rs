@@ -6,7 +6,7 @@
 
 use std::net::{IpAddr, Ipv6Addr};
 
-use kansoku_classify::SignatureId;
+use kansoku_classify::{Label, RuleId, SignatureId};
 use kansoku_packet::decode::Packet;
 
 /// An address as one integer: IPv4 as an IPv4-mapped IPv6 address, so both families share
@@ -37,6 +37,8 @@ pub struct PacketRecord {
     /// independent of the link layer and of the capture's snapshot length.
     pub bytes: u32,
     pub signature: SignatureId,
+    /// The rule that matched, if any: the evidence behind `signature`.
+    pub rule: Option<RuleId>,
     /// Destination port; ICMP and ICMPv6 carry `type * 256 + code`, other protocols 0.
     pub dst_port: u16,
     /// IANA protocol number.
@@ -46,13 +48,14 @@ pub struct PacketRecord {
 
 impl PacketRecord {
     #[inline]
-    pub fn new(ts_ns: i64, packet: &Packet<'_>, signature: SignatureId) -> Self {
+    pub fn new(ts_ns: i64, packet: &Packet<'_>, label: Label) -> Self {
         Self {
             ts_ns,
             src: addr(packet.src),
             dst: addr(packet.dst),
             bytes: packet.ip_len,
-            signature,
+            signature: label.signature,
+            rule: label.rule,
             dst_port: packet.dst_port(),
             proto: packet.proto,
             ttl: packet.ttl,

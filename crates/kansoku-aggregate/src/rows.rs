@@ -3,7 +3,7 @@
 use std::fmt;
 use std::net::IpAddr;
 
-use kansoku_classify::SignatureId;
+use kansoku_classify::{RuleId, SignatureId};
 
 /// One row of the `observations` table.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -28,7 +28,12 @@ pub struct ObservationRow {
 pub struct SourceRow {
     pub hour_ns: i64,
     pub src: IpAddr,
+    /// The signature of the packets this row counts.
     pub signature: SignatureId,
+    /// The source's label at the end of this hour: the signature of its latest packet. A
+    /// source whose label became more certain has rows for earlier signatures too; every row
+    /// of the hour carries the same label.
+    pub label: SignatureId,
     pub first_seen_ns: i64,
     pub last_seen_ns: i64,
     pub packets: u64,
@@ -38,6 +43,9 @@ pub struct SourceRow {
     pub ports: u64,
     /// The most-hit ports, most packets first.
     pub top_ports: Vec<PortCount>,
+    /// The rules that matched, most packets first: the evidence behind `signature` (empty
+    /// for generic signatures).
+    pub rules: Vec<RuleCount>,
     pub ttl_min: u8,
     pub ttl_max: u8,
     /// How new destinations followed each other.
@@ -90,6 +98,13 @@ impl ScanShape {
     }
 }
 
+/// Packets of one source that one rule matched.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RuleCount {
+    pub rule: RuleId,
+    pub packets: u64,
+}
+
 /// Packets one source sent to one (protocol, port).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PortCount {
@@ -106,10 +121,6 @@ impl PortCount {
             port: packed as u16,
             packets,
         }
-    }
-
-    pub(crate) fn packed(&self) -> u32 {
-        u32::from(self.proto) << 16 | u32::from(self.port)
     }
 }
 

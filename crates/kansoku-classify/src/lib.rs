@@ -43,11 +43,44 @@ impl SignatureId {
     pub const UNCLASSIFIED: SignatureId = SignatureId(0);
 }
 
-/// The names of signature ids; cheap to clone and share with the store.
+/// The rule that gave a packet its signature: its index in load order (see
+/// [`Signatures::rule_name`]). It is the evidence the `sources` table records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RuleId(pub u16);
+
+/// What the classifier says of one packet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Label {
+    pub signature: SignatureId,
+    /// The matching rule; `None` for generic signatures (no rule matched).
+    pub rule: Option<RuleId>,
+}
+
+impl Label {
+    /// A packet no rule matched.
+    pub const fn generic(signature: SignatureId) -> Self {
+        Self {
+            signature,
+            rule: None,
+        }
+    }
+}
+
+/// The names of signature ids and rule ids; cheap to clone and share with the store.
 #[derive(Clone, Debug, Default)]
-pub struct Signatures(Arc<Vec<String>>);
+pub struct Signatures {
+    names: Arc<Vec<String>>,
+    rules: Arc<Vec<String>>,
+}
 
 impl Signatures {
+    /// The id (from its rule file) of a rule.
+    pub fn rule_name(&self, rule: RuleId) -> &str {
+        self.rules
+            .get(usize::from(rule.0))
+            .map_or("unknown", String::as_str)
+    }
+
     /// The stored name of a signature.
     pub fn name(&self, id: SignatureId) -> Cow<'_, str> {
         let port = id.0 & 0xffff;
@@ -58,7 +91,7 @@ impl Signatures {
             GENERIC_ICMP6 => Cow::Owned(format!("scan/icmp6/{}.{}", port >> 8, port & 0xff)),
             _ if id == SignatureId::UNCLASSIFIED => Cow::Borrowed("unclassified"),
             _ => self
-                .0
+                .names
                 .get(id.0 as usize - 1)
                 .map_or(Cow::Borrowed("unknown"), |s| Cow::Borrowed(s)),
         }
@@ -244,12 +277,16 @@ impl Classifier {
             after.push(target);
         }
         let index = matcher::Index::build(&rules);
+        let rule_ids = rules.iter().map(|r| r.id.clone()).collect();
         Ok(Self {
             after,
             remembered,
             rules,
             rule_signature,
-            signatures: Signatures(Arc::new(names)),
+            signatures: Signatures {
+                names: Arc::new(names),
+                rules: Arc::new(rule_ids),
+            },
             index,
             evidence: evidence::EvidenceTable::default(),
             research: Networks::default(),
@@ -261,21 +298,21 @@ impl Classifier {
     /// census projects and the like announce their scanning networks), whatever else it
     /// matches.
     pub fn with_research_networks(mut self, networks: Networks) -> Self {
-        let mut names = self.signatures.0.as_ref().clone();
+        let mut names = self.signatures.names.as_ref().clone();
         names.push(RESEARCH_SCANNER.to_owned());
         self.research_id = SignatureId(names.len() as u32);
-        self.signatures = Signatures(Arc::new(names));
+        self.signatures.names = Arc::new(names);
         self.research = networks;
         self
     }
 
-    /// The signature of one packet seen at `ts_ns`: the highest-priority matching rule's,
-    /// else a generic one. Rules with a per-source condition match only once the source has
-    /// shown enough evidence (see [`evidence`]).
+    /// The label of one packet seen at `ts_ns`: the highest-priority matching rule's
+    /// signature, else a generic one. Rules with a per-source condition match only once the
+    /// source has shown enough evidence (see [`evidence`]).
     #[inline]
-    pub fn classify(&mut self, ts_ns: i64, packet: &Packet<'_>) -> SignatureId {
+    pub fn classify(&mut self, ts_ns: i64, packet: &Packet<'_>) -> Label {
         if !self.research.is_empty() && self.research.contains(packet.src) {
-            return self.research_id;
+            return Label::generic(self.research_id);
         }
         let candidates = self.index.candidates(packet);
         if !candidates.is_empty() {
@@ -286,8 +323,12 @@ impl Classifier {
                     continue;
                 }
                 let remembered = self.remembered[usize::from(i)];
+                let label = Label {
+                    signature: self.rule_signature[usize::from(i)],
+                    rule: Some(RuleId(i)),
+                };
                 if rule.per_source.is_none() && !remembered {
-                    return self.rule_signature[usize::from(i)];
+                    return label;
                 }
                 let src = match packet.src {
                     std::net::IpAddr::V4(a) => u128::from(a.to_ipv6_mapped()),
@@ -305,10 +346,10 @@ impl Classifier {
                 if remembered {
                     self.evidence.mark(src, i, ts_ns);
                 }
-                return self.rule_signature[usize::from(i)];
+                return label;
             }
         }
-        generic(packet)
+        Label::generic(generic(packet))
     }
 
     /// Names of the signatures this classifier issues.

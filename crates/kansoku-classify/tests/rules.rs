@@ -129,9 +129,10 @@ struct Probe {
     seq: u32,
     flags: u8,
     options: &'static [u8],
+    dst: [u8; 4],
 }
 
-/// Ethernet + IPv4 (DF set) + TCP from SRC to DST, built by hand.
+/// Ethernet + IPv4 (DF set) + TCP from SRC to `p.dst`, built by hand.
 fn tcp_frame(p: Probe) -> Vec<u8> {
     let tcp_len = 20 + p.options.len();
     let total = 20 + tcp_len;
@@ -141,7 +142,7 @@ fn tcp_frame(p: Probe) -> Vec<u8> {
     f.extend_from_slice(&p.ip_id.to_be_bytes());
     f.extend_from_slice(&[0x40, 0, p.ttl, 6, 0, 0]);
     f.extend_from_slice(&SRC);
-    f.extend_from_slice(&DST);
+    f.extend_from_slice(&p.dst);
     f.extend_from_slice(&4321u16.to_be_bytes());
     f.extend_from_slice(&p.dport.to_be_bytes());
     f.extend_from_slice(&p.seq.to_be_bytes());
@@ -157,8 +158,8 @@ fn name_of(c: &mut Classifier, frame: &[u8]) -> String {
     let Ok(Decoded::Ip(p)) = decode(LinkType::Ethernet, frame) else {
         panic!("test frame does not decode");
     };
-    let id = c.classify(0, &p);
-    c.signatures().name(id).into_owned()
+    let label = c.classify(0, &p);
+    c.signatures().name(label.signature).into_owned()
 }
 
 const XP: [u8; 8] = [2, 4, 5, 0xb4, 1, 1, 4, 2];
@@ -174,6 +175,7 @@ const WINDOWS_SYN_135: Probe = Probe {
     seq: 99,
     flags: 0x02,
     options: &XP,
+    dst: DST,
 };
 
 #[test]
@@ -194,7 +196,8 @@ fn default_rules_label_header_fingerprints() {
             },
             "scan/tcp/135",
         ),
-        (Probe { dport: 445, ..syn }, "sasser"),
+        // Conficker until the source probes an address its generator cannot produce.
+        (Probe { dport: 445, ..syn }, "conficker"),
         (
             Probe {
                 ttl: 60,
@@ -280,6 +283,23 @@ fn welchia_echo() -> Vec<u8> {
     f.extend_from_slice(&[8, 0, 0, 0, 0, 1, 0, 1]);
     f.extend_from_slice(&[0xaa; 64]);
     f
+}
+
+#[test]
+fn a_445_scanner_is_conficker_until_a_probe_breaks_its_address_pattern() {
+    let mut c = Classifier::load(&[]).unwrap();
+    let to = |last: u8| {
+        tcp_frame(Probe {
+            dport: 445,
+            dst: [198, 18, 7, last],
+            ..WINDOWS_SYN_135
+        })
+    };
+    assert_eq!(name_of(&mut c, &to(9)), "conficker");
+    assert_eq!(name_of(&mut c, &to(127)), "conficker");
+    // Octet 4 >= 128: Conficker's 15-bit generator never picks it. Sasser from now on.
+    assert_eq!(name_of(&mut c, &to(200)), "sasser");
+    assert_eq!(name_of(&mut c, &to(10)), "sasser");
 }
 
 #[test]

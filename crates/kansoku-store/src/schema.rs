@@ -63,6 +63,7 @@ pub fn sources_schema() -> SchemaRef {
         Field::new("sensor", DataType::Utf8, false),
         Field::new("src", DataType::Utf8, false),
         Field::new("signature", DataType::Utf8, false),
+        Field::new("label", DataType::Utf8, false),
         Field::new("first_seen", utc_micros(), false),
         Field::new("last_seen", utc_micros(), false),
         Field::new("packets", DataType::UInt64, false),
@@ -70,6 +71,7 @@ pub fn sources_schema() -> SchemaRef {
         Field::new("destinations", DataType::UInt64, false),
         Field::new("ports", DataType::UInt64, false),
         Field::new("top_ports", DataType::Utf8, false),
+        Field::new("rules", DataType::Utf8, false),
         Field::new("ttl_min", DataType::UInt8, false),
         Field::new("ttl_max", DataType::UInt8, false),
         Field::new("scan_pattern", DataType::Utf8, false),
@@ -141,6 +143,7 @@ pub fn sources_batch(rows: &[SourceRow], naming: Naming<'_>) -> Result<RecordBat
     let mut sensors = StringBuilder::with_capacity(n, n * sensor.len());
     let mut src = StringBuilder::with_capacity(n, n * 15);
     let mut sig = StringBuilder::with_capacity(n, n * 12);
+    let mut label = StringBuilder::with_capacity(n, n * 12);
     let mut first = TimestampMicrosecondBuilder::with_capacity(n).with_timezone("UTC");
     let mut last = TimestampMicrosecondBuilder::with_capacity(n).with_timezone("UTC");
     let mut packets = UInt64Builder::with_capacity(n);
@@ -148,6 +151,7 @@ pub fn sources_batch(rows: &[SourceRow], naming: Naming<'_>) -> Result<RecordBat
     let mut destinations = UInt64Builder::with_capacity(n);
     let mut ports = UInt64Builder::with_capacity(n);
     let mut top = StringBuilder::with_capacity(n, n * 16);
+    let mut rules = StringBuilder::with_capacity(n, n * 24);
     let mut ttl_min = UInt8Builder::with_capacity(n);
     let mut ttl_max = UInt8Builder::with_capacity(n);
     let mut pattern = StringBuilder::with_capacity(n, n * 10);
@@ -162,6 +166,7 @@ pub fn sources_batch(rows: &[SourceRow], naming: Naming<'_>) -> Result<RecordBat
         let _ = write!(text, "{}", r.src);
         src.append_value(&text);
         sig.append_value(naming.signatures.name(r.signature));
+        label.append_value(naming.signatures.name(r.label));
         first.append_value(micros(r.first_seen_ns));
         last.append_value(micros(r.last_seen_ns));
         packets.append_value(r.packets);
@@ -174,6 +179,17 @@ pub fn sources_batch(rows: &[SourceRow], naming: Naming<'_>) -> Result<RecordBat
             let _ = write!(text, "{sep}{p}:{}", p.packets);
         }
         top.append_value(&text);
+        text.clear();
+        for (i, m) in r.rules.iter().enumerate() {
+            let sep = if i == 0 { "" } else { " " };
+            let _ = write!(
+                text,
+                "{sep}{}:{}",
+                naming.signatures.rule_name(m.rule),
+                m.packets
+            );
+        }
+        rules.append_value(&text);
         ttl_min.append_value(r.ttl_min);
         ttl_max.append_value(r.ttl_max);
         pattern.append_value(r.pattern.as_str());
@@ -185,6 +201,7 @@ pub fn sources_batch(rows: &[SourceRow], naming: Naming<'_>) -> Result<RecordBat
         Arc::new(sensors.finish()),
         Arc::new(src.finish()),
         Arc::new(sig.finish()),
+        Arc::new(label.finish()),
         Arc::new(first.finish()),
         Arc::new(last.finish()),
         Arc::new(packets.finish()),
@@ -192,6 +209,7 @@ pub fn sources_batch(rows: &[SourceRow], naming: Naming<'_>) -> Result<RecordBat
         Arc::new(destinations.finish()),
         Arc::new(ports.finish()),
         Arc::new(top.finish()),
+        Arc::new(rules.finish()),
         Arc::new(ttl_min.finish()),
         Arc::new(ttl_max.finish()),
         Arc::new(pattern.finish()),

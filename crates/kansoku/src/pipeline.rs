@@ -193,8 +193,8 @@ fn read_records(
         match decode(link, frame.data) {
             Ok(Decoded::Ip(packet)) => {
                 stats.ip_packets += 1;
-                let signature = classifier.classify(frame.ts_ns, &packet);
-                if !emit(PacketRecord::new(frame.ts_ns, &packet, signature)) {
+                let label = classifier.classify(frame.ts_ns, &packet);
+                if !emit(PacketRecord::new(frame.ts_ns, &packet, label)) {
                     break;
                 }
             }

@@ -1,12 +1,10 @@
 //! `kansoku evaluate`: measure the classifier against a simulator ground truth.
 //!
-//! Each source's predicted class is its final label: the signature of its latest packets in
-//! the `sources` table (a source's early Windows SYNs to 445 are `sasser` until it has shown
-//! Conficker's address pattern, after which they are `conficker`; a source that later breaks
-//! the pattern goes back to `sasser`). Among signatures last seen in the same second, the
-//! higher rule priority wins, then generic `scan/...` (counted as `scan`), then
-//! `unclassified`. Its true class comes from the truth file. Per class:
-//! precision, recall and support; plus the confusion matrix.
+//! Each source's predicted class is its final label: the `label` of its latest row in the
+//! `sources` table, i.e. the signature of its latest packet (a source's Windows SYNs to 445
+//! are `conficker` until one probe breaks Conficker's address pattern, after which they are
+//! `sasser`). Generic `scan/...` signatures count as the class `scan`. The true class comes
+//! from the truth file. Per class: precision, recall and support; plus the confusion matrix.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::Write;
@@ -14,7 +12,6 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::Args;
-use kansoku_classify::Classifier;
 use kansoku_store::{Query, Store};
 use serde::Serialize;
 
@@ -28,9 +25,6 @@ pub struct EvaluateArgs {
     /// Ground truth written by `kansoku simulate --truth`.
     #[arg(long)]
     pub truth: PathBuf,
-    /// Rule files the ingest used besides the built-in ones (for rule priorities).
-    #[arg(long = "rules", value_name = "FILE")]
-    pub rules: Vec<PathBuf>,
     /// table or json (csv prints the per-class table).
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
@@ -127,45 +121,20 @@ pub fn run(args: EvaluateArgs) -> Result<bool> {
 
     let store = Store::open(&args.store)?;
     let batches = Query::new(&store)?.sql(
-        "SELECT src, signature, CAST(max(last_seen) AS BIGINT) / 1000000 AS last_second \
-         FROM sources GROUP BY src, signature",
+        "SELECT src, last_value(label ORDER BY hour, last_seen) AS label \
+         FROM sources GROUP BY src",
     )?;
-    let rule_files: Vec<&std::path::Path> = args.rules.iter().map(PathBuf::as_path).collect();
-    let classifier = Classifier::load(&rule_files)?;
-    let mut priority: HashMap<&str, i64> = HashMap::new();
-    for rule in classifier.rules() {
-        let p = priority.entry(rule.signature.as_str()).or_insert(i64::MIN);
-        *p = (*p).max(i64::from(rule.priority));
-    }
-    let rank = |signature: &str| match signature {
-        s if s.starts_with("scan/") => i64::from(i32::MIN) - 1,
-        "unclassified" => i64::from(i32::MIN) - 2,
-        s => priority.get(s).copied().unwrap_or(i64::from(i32::MIN)),
-    };
-    // (last second, rank, class) per source; the largest tuple wins.
-    let mut best: HashMap<String, (i64, i64, String)> = HashMap::new();
+    let mut predicted = HashMap::new();
     for batch in &batches {
         let src = column::<arrow::array::StringArray>(batch, 0)?;
-        let sig = column::<arrow::array::StringArray>(batch, 1)?;
-        let last = column::<arrow::array::Int64Array>(batch, 2)?;
+        let label = column::<arrow::array::StringArray>(batch, 1)?;
         for i in 0..batch.num_rows() {
-            let candidate = (
-                last.value(i),
-                rank(sig.value(i)),
-                predicted_class(sig.value(i)).to_owned(),
+            predicted.insert(
+                src.value(i).to_owned(),
+                predicted_class(label.value(i)).to_owned(),
             );
-            let entry =
-                best.entry(src.value(i).to_owned())
-                    .or_insert((i64::MIN, i64::MIN, String::new()));
-            if candidate > *entry {
-                *entry = candidate;
-            }
         }
     }
-    let predicted = best
-        .into_iter()
-        .map(|(src, (_, _, class))| (src, class))
-        .collect();
     let evaluation = evaluate(&truth, &predicted);
     print(&evaluation, args.format)?;
     Ok(true)
