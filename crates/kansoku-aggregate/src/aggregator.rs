@@ -20,7 +20,7 @@
 use datasketches::hash::value::raw_bytes;
 use datasketches::hll::{HllSketch, HllType};
 use hashbrown::{HashMap, HashSet};
-use kansoku_classify::{RuleId, SignatureId};
+use kansoku_classify::{Rank, RuleId, SignatureId};
 
 use crate::record::{Addr, PacketRecord, addr_to_ip};
 use crate::rows::{ObservationRow, PortCount, RuleCount, ScanPattern, ScanShape, SourceRow};
@@ -91,8 +91,10 @@ struct SrcAcc {
     /// Packets per (protocol, port) and per matching rule, as runs (see [`runs`]).
     ports: Run,
     rules: Run,
-    /// The aggregator's packet count at this entry's latest packet: among a source's entries
-    /// of one hour, the one with the highest holds the source's label at the end of the hour.
+    /// The rank of this entry's signature, and the aggregator's packet count at its latest
+    /// packet: among a source's entries of one hour, the highest (rank, last_seq) holds the
+    /// source's label for the hour.
+    rank: Rank,
     last_seq: u64,
     /// Highest destination so far, and how new destinations moved relative to it: a small
     /// step past it (a sequential walk, like Blaster's) or anything else (a random pick).
@@ -305,6 +307,7 @@ impl Aggregator {
                     last_obs_epoch: 0,
                     ports: Run::empty(),
                     rules: Run::empty(),
+                    rank: r.rank,
                     last_seq: 0,
                     max_dst: r.dst,
                     sequential_steps: 0,
@@ -477,11 +480,12 @@ impl Aggregator {
                 .retain(|(id, _)| !closed_srcs.contains(id));
             let mut ports = runs::take_closed(&mut self.src_ports, &closed_srcs);
             let mut rules = runs::take_closed(&mut self.src_rules, &closed_srcs);
-            // A source's label at the end of an hour: the signature of its latest entry.
-            let mut labels: HashMap<(i64, Addr), (u64, SignatureId)> = HashMap::new();
+            // A source's label for the hour: the signature of its latest packet of the
+            // highest rank.
+            let mut labels: HashMap<(i64, Addr), (Rank, u64, SignatureId)> = HashMap::new();
             for &id in &closed_srcs {
                 let acc = self.srcs.get_mut(id);
-                let latest = (acc.last_seq, acc.key.signature);
+                let latest = (acc.rank, acc.last_seq, acc.key.signature);
                 let label = labels.entry((acc.key.hour, acc.key.src)).or_insert(latest);
                 *label = (*label).max(latest);
             }
@@ -493,7 +497,7 @@ impl Aggregator {
                     hour_ns: acc.key.hour.saturating_mul(HOUR_NS),
                     src: addr_to_ip(acc.key.src),
                     signature: acc.key.signature,
-                    label: labels[&(acc.key.hour, acc.key.src)].1,
+                    label: labels[&(acc.key.hour, acc.key.src)].2,
                     first_seen_ns: acc.first_ns,
                     last_seen_ns: acc.last_ns,
                     packets: acc.packets,
@@ -593,6 +597,7 @@ mod tests {
             bytes: 40,
             signature: SignatureId::UNCLASSIFIED,
             rule: None,
+            rank: Rank::Generic,
             dst_port: port,
             proto: 6,
             ttl: 100 + (src % 20) as u8,
@@ -759,11 +764,12 @@ mod tests {
     }
 
     #[test]
-    fn rows_carry_matching_rules_and_the_label_at_the_end_of_the_hour() {
+    fn rows_carry_matching_rules_and_the_label_of_the_hour() {
         let (early, late) = (SignatureId(1), SignatureId(2));
         let labelled = |ts: i64, sig: SignatureId, rule: u16| PacketRecord {
             signature: sig,
             rule: Some(RuleId(rule)),
+            rank: Rank::Probe,
             ..rec(ts, 5, 1, 445)
         };
         let mut agg = Aggregator::new(5 * MIN);
@@ -792,9 +798,10 @@ mod tests {
         assert_eq!(rules(row(5, early)), [(3, 3), (4, 1)]);
         assert_eq!(rules(row(5, late)), [(7, 3)]);
         assert_eq!(rules(row(5, SignatureId::UNCLASSIFIED)), []);
-        // Source 5's latest packet was generic; source 6's was early.
+        // Source 5's latest packet was generic, which says less than its latest probe (late);
+        // source 6's was early.
         for sig in [early, late, SignatureId::UNCLASSIFIED] {
-            assert_eq!(row(5, sig).label, SignatureId::UNCLASSIFIED);
+            assert_eq!(row(5, sig).label, late);
         }
         assert_eq!(row(6, early).label, early);
     }

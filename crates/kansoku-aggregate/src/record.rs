@@ -6,7 +6,7 @@
 
 use std::net::{IpAddr, Ipv6Addr};
 
-use kansoku_classify::{Label, RuleId, SignatureId};
+use kansoku_classify::{Label, Rank, RuleId, SignatureId};
 use kansoku_packet::decode::Packet;
 
 /// An address as one integer: IPv4 as an IPv4-mapped IPv6 address, so both families share
@@ -39,6 +39,8 @@ pub struct PacketRecord {
     pub signature: SignatureId,
     /// The rule that matched, if any: the evidence behind `signature`.
     pub rule: Option<RuleId>,
+    /// What the signature says about the source (see [`Rank`]).
+    pub rank: Rank,
     /// Destination port; ICMP and ICMPv6 carry `type * 256 + code`, other protocols 0.
     pub dst_port: u16,
     /// IANA protocol number.
@@ -56,6 +58,7 @@ impl PacketRecord {
             bytes: packet.ip_len,
             signature: label.signature,
             rule: label.rule,
+            rank: label.rank,
             dst_port: packet.dst_port(),
             proto: packet.proto,
             ttl: packet.ttl,

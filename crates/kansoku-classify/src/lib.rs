@@ -54,6 +54,21 @@ pub struct Label {
     pub signature: SignatureId,
     /// The matching rule; `None` for generic signatures (no rule matched).
     pub rule: Option<RuleId>,
+    /// How much the signature says about its source, for the source's label: a host seen
+    /// probing like a worm is labelled so even if it also answered someone (backscatter) or
+    /// sent other probes (generic scans).
+    pub rank: Rank,
+}
+
+/// What a signature says about its source, least first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Rank {
+    /// A generic scan or unclassified packet.
+    Generic,
+    /// An answer to someone else's packet: backscatter.
+    Answer,
+    /// A rule's probe signature (worm, tool, research scanner).
+    Probe,
 }
 
 impl Label {
@@ -62,6 +77,7 @@ impl Label {
         Self {
             signature,
             rule: None,
+            rank: Rank::Generic,
         }
     }
 }
@@ -74,6 +90,12 @@ pub struct Signatures {
 }
 
 impl Signatures {
+    /// The id of a named signature, if some rule issues it.
+    pub fn id(&self, name: &str) -> Option<SignatureId> {
+        let at = self.names.iter().position(|n| n == name)?;
+        Some(SignatureId(at as u32 + 1))
+    }
+
     /// The id (from its rule file) of a rule.
     pub fn rule_name(&self, rule: RuleId) -> &str {
         self.rules
@@ -116,6 +138,10 @@ impl std::error::Error for RuleError {}
 /// The signature of packets from listed research-scanner networks.
 pub const RESEARCH_SCANNER: &str = "research-scanner";
 
+/// The signature of answers arriving unsolicited (DoS backscatter): ranked below probe
+/// signatures when a source is labelled.
+pub const BACKSCATTER: &str = "backscatter";
+
 /// The default rule files, compiled into the binary.
 const DEFAULT_RULES: [(&str, &str); 9] = [
     (
@@ -157,6 +183,8 @@ const DEFAULT_RULES: [(&str, &str); 9] = [
 pub struct Classifier {
     rules: Vec<Rule>,
     rule_signature: Vec<SignatureId>,
+    /// Per rule: the rank of its signature.
+    rule_rank: Vec<Rank>,
     signatures: Signatures,
     index: matcher::Index,
     evidence: evidence::EvidenceTable,
@@ -278,11 +306,19 @@ impl Classifier {
         }
         let index = matcher::Index::build(&rules);
         let rule_ids = rules.iter().map(|r| r.id.clone()).collect();
+        let rule_rank = rules
+            .iter()
+            .map(|r| match r.signature.as_str() {
+                BACKSCATTER => Rank::Answer,
+                _ => Rank::Probe,
+            })
+            .collect();
         Ok(Self {
             after,
             remembered,
             rules,
             rule_signature,
+            rule_rank,
             signatures: Signatures {
                 names: Arc::new(names),
                 rules: Arc::new(rule_ids),
@@ -312,7 +348,11 @@ impl Classifier {
     #[inline]
     pub fn classify(&mut self, ts_ns: i64, packet: &Packet<'_>) -> Label {
         if !self.research.is_empty() && self.research.contains(packet.src) {
-            return Label::generic(self.research_id);
+            return Label {
+                signature: self.research_id,
+                rule: None,
+                rank: Rank::Probe,
+            };
         }
         let candidates = self.index.candidates(packet);
         if !candidates.is_empty() {
@@ -326,6 +366,7 @@ impl Classifier {
                 let label = Label {
                     signature: self.rule_signature[usize::from(i)],
                     rule: Some(RuleId(i)),
+                    rank: self.rule_rank[usize::from(i)],
                 };
                 if rule.per_source.is_none() && !remembered {
                     return label;

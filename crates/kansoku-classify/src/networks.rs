@@ -62,6 +62,18 @@ impl Networks {
         self.0.is_empty()
     }
 
+    /// How many IPv4 addresses the set covers (each counted once): a telescope's share of the
+    /// IPv4 space is this over 2^32.
+    pub fn ipv4_addresses(&self) -> u64 {
+        const V4: (u128, u128) = (0xffff_0000_0000, 0xffff_ffff_ffff);
+        self.0
+            .iter()
+            .map(|&(lo, hi)| (lo.max(V4.0), hi.min(V4.1)))
+            .filter(|(lo, hi)| lo <= hi)
+            .map(|(lo, hi)| (hi - lo + 1) as u64)
+            .sum()
+    }
+
     #[inline]
     pub fn contains(&self, ip: IpAddr) -> bool {
         let a = mapped(ip);

@@ -330,8 +330,11 @@ pub fn simulate<W: Write>(config: &Config, out: W) -> io::Result<(Summary, Truth
         sources: seen
             .iter()
             .map(|s| {
-                s.tally
-                    .to_truth(dotted(s.addr), s.behaviour.class().as_str())
+                s.tally.to_truth(
+                    dotted(s.addr),
+                    s.behaviour.class().as_str(),
+                    s.behaviour.victim(s.addr).map(dotted),
+                )
             })
             .collect(),
     };

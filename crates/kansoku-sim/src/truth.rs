@@ -37,6 +37,11 @@ pub struct TruthSource {
     pub packets: u64,
     /// Packets per hour (hour start in RFC 3339); hours without packets are omitted.
     pub hourly: Vec<(String, u64)>,
+    /// Backscatter only: the DoS victim its answers are about (the source itself, or the host
+    /// behind a router that reports ICMP errors). Absent for other classes and in truths
+    /// written before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub victim: Option<String>,
 }
 
 /// Running per-source counts, kept compact because a large run has ~10^5 sources.
@@ -64,9 +69,10 @@ impl Tally {
     }
 
     /// The truth record for a source with this tally.
-    pub(crate) fn to_truth(&self, src: String, class: &str) -> TruthSource {
+    pub(crate) fn to_truth(&self, src: String, class: &str, victim: Option<String>) -> TruthSource {
         TruthSource {
             src,
+            victim,
             class: class.to_owned(),
             first_seen: rfc3339_micros(self.first_us),
             packets: self.packets,
@@ -91,7 +97,7 @@ mod tests {
         for ts in [base + 5, base + 10, base + h + 1, base + 3 * h] {
             t.record(ts);
         }
-        let s = t.to_truth("1.2.3.4".into(), "scan");
+        let s = t.to_truth("1.2.3.4".into(), "scan", None);
         assert_eq!(s.packets, 4);
         assert_eq!(s.first_seen, "2003-08-11T00:00:00.000005Z");
         assert_eq!(

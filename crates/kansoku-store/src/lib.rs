@@ -28,7 +28,7 @@ use serde::{Deserialize, Serialize};
 
 pub use manifest::{FaultRecord, Manifest, ManifestEntry};
 pub use query::{OutputFormat, Query, write_batches};
-pub use report::{Report, ReportOptions};
+pub use report::{BackscatterOptions, Report, ReportOptions};
 pub use schema::Table;
 pub use writer::Staging;
 
@@ -202,6 +202,7 @@ impl Store {
         entry.id = staged.id.clone();
         entry.observation_rows = staged.observation_rows;
         entry.source_rows = staged.source_rows;
+        entry.backscatter_rows = staged.backscatter_rows;
         entry.files.clear();
         for (table, day, path) in &staged.files {
             let rel = PathBuf::from(table.name())

@@ -51,6 +51,9 @@ pub struct ManifestEntry {
     pub files: Vec<String>,
     pub observation_rows: u64,
     pub source_rows: u64,
+    /// Rows of the `backscatter` table (absent in manifests written before it existed).
+    #[serde(default)]
+    pub backscatter_rows: u64,
 }
 
 /// A fault as the manifest keeps it.

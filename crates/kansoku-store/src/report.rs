@@ -34,6 +34,36 @@ impl Default for ReportOptions {
     }
 }
 
+/// Which backscatter vectors are attacks, and how to extrapolate them.
+#[derive(Clone, Debug)]
+pub struct BackscatterOptions {
+    pub from: Option<String>,
+    pub to: Option<String>,
+    /// An attack has at least this many answers...
+    pub min_packets: u64,
+    /// ...over at least this many seconds...
+    pub min_duration_s: u64,
+    /// ...and at least this many answers in some 60-second window.
+    pub min_per_minute: u64,
+    /// IPv4 addresses the telescope monitors: attack rates are extrapolated by 2^32 over it
+    /// (spoofed sources uniform over IPv4). `None`: observed rates only.
+    pub telescope_addresses: Option<u64>,
+}
+
+impl Default for BackscatterOptions {
+    /// corsaro's dos plugin thresholds: 25 packets, 60 seconds, 30 packets per minute.
+    fn default() -> Self {
+        Self {
+            from: None,
+            to: None,
+            min_packets: 25,
+            min_duration_s: 60,
+            min_per_minute: 30,
+            telescope_addresses: None,
+        }
+    }
+}
+
 /// A computed report: named sections of rows.
 pub struct Report {
     pub sections: Vec<(&'static str, Vec<RecordBatch>)>,
@@ -128,6 +158,47 @@ impl Report {
             .push(("decode", vec![decode_health(store)?]));
         report.sections.push(("malformed", vec![malformed(store)?]));
         Ok(report)
+    }
+
+    /// The DoS attacks the `backscatter` table shows (Moore, Voelker, Savage 2001): vectors
+    /// over the thresholds, with the victim's attack rate extrapolated from the telescope's
+    /// share of IPv4 when its size is given.
+    pub fn backscatter(store: &Store, options: &BackscatterOptions) -> Result<Self, StoreError> {
+        let mut clauses = vec![
+            format!("packets >= {}", options.min_packets),
+            format!(
+                "CAST(last_seen AS BIGINT) - CAST(first_seen AS BIGINT) >= {}",
+                options.min_duration_s.saturating_mul(1_000_000)
+            ),
+            format!("peak_per_minute >= {}", options.min_per_minute),
+        ];
+        if let Some(from) = &options.from {
+            clauses.push(format!("last_seen >= '{from}'"));
+        }
+        if let Some(to) = &options.to {
+            clauses.push(format!("first_seen < '{to}'"));
+        }
+        let extrapolated = match options.telescope_addresses {
+            Some(n) if n > 0 => {
+                let scale = 4_294_967_296.0 / n as f64;
+                format!(
+                    ", round(peak_per_minute / 60.0 * {scale}) AS attack_peak_pps_est, \
+                     round(packets * {scale}) AS attack_packets_est"
+                )
+            }
+            _ => String::new(),
+        };
+        let sql = format!(
+            "SELECT victim, {PROTO_NAME} AS protocol, ports, first_seen, last_seen, \
+             (CAST(last_seen AS BIGINT) - CAST(first_seen AS BIGINT)) / 1000000 AS duration_s, \
+             packets, peak_per_minute{extrapolated} \
+             FROM backscatter WHERE {} ORDER BY first_seen, victim",
+            clauses.join(" AND ")
+        );
+        let batches = Query::new(store)?.sql(&sql)?;
+        Ok(Report {
+            sections: vec![("backscatter_attacks", batches)],
+        })
     }
 
     /// Print every section in one format: a titled table each, one JSON object keyed by

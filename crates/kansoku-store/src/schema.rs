@@ -10,23 +10,25 @@ use arrow::array::{
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use arrow::error::ArrowError;
 use arrow::record_batch::RecordBatch;
-use kansoku_aggregate::{ObservationRow, SourceRow};
+use kansoku_aggregate::{AttackRow, ObservationRow, SourceRow};
 use kansoku_classify::Signatures;
 
-/// The two row tables.
+/// The tables an ingest writes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Table {
     Observations,
     Sources,
+    Backscatter,
 }
 
 impl Table {
-    pub const ALL: [Table; 2] = [Table::Observations, Table::Sources];
+    pub const ALL: [Table; 3] = [Table::Observations, Table::Sources, Table::Backscatter];
 
     pub fn name(self) -> &'static str {
         match self {
             Table::Observations => "observations",
             Table::Sources => "sources",
+            Table::Backscatter => "backscatter",
         }
     }
 
@@ -34,6 +36,7 @@ impl Table {
         match self {
             Table::Observations => observations_schema(),
             Table::Sources => sources_schema(),
+            Table::Backscatter => backscatter_schema(),
         }
     }
 }
@@ -77,6 +80,20 @@ pub fn sources_schema() -> SchemaRef {
         Field::new("scan_pattern", DataType::Utf8, false),
         Field::new("scan_shape", DataType::Utf8, false),
         Field::new("scanner_at", utc_micros(), true),
+    ]))
+}
+
+pub fn backscatter_schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        Field::new("sensor", DataType::Utf8, false),
+        Field::new("victim", DataType::Utf8, false),
+        Field::new("proto", DataType::UInt8, false),
+        Field::new("first_seen", utc_micros(), false),
+        Field::new("last_seen", utc_micros(), false),
+        Field::new("packets", DataType::UInt64, false),
+        Field::new("bytes", DataType::UInt64, false),
+        Field::new("peak_per_minute", DataType::UInt64, false),
+        Field::new("ports", DataType::Utf8, false),
     ]))
 }
 
@@ -217,4 +234,50 @@ pub fn sources_batch(rows: &[SourceRow], naming: Naming<'_>) -> Result<RecordBat
         Arc::new(scanner_at.finish()),
     ];
     RecordBatch::try_new(sources_schema(), columns)
+}
+
+/// Attack vectors as a batch.
+pub fn backscatter_batch(rows: &[AttackRow], sensor: &str) -> Result<RecordBatch, ArrowError> {
+    let n = rows.len();
+    let mut sensors = StringBuilder::with_capacity(n, n * sensor.len());
+    let mut victim = StringBuilder::with_capacity(n, n * 15);
+    let mut proto = UInt8Builder::with_capacity(n);
+    let mut first = TimestampMicrosecondBuilder::with_capacity(n).with_timezone("UTC");
+    let mut last = TimestampMicrosecondBuilder::with_capacity(n).with_timezone("UTC");
+    let mut packets = UInt64Builder::with_capacity(n);
+    let mut bytes = UInt64Builder::with_capacity(n);
+    let mut peak = UInt64Builder::with_capacity(n);
+    let mut ports = StringBuilder::with_capacity(n, n * 8);
+    let mut text = String::new();
+    for r in rows {
+        use std::fmt::Write;
+        sensors.append_value(sensor);
+        text.clear();
+        let _ = write!(text, "{}", r.victim);
+        victim.append_value(&text);
+        proto.append_value(r.proto);
+        first.append_value(micros(r.first_seen_ns));
+        last.append_value(micros(r.last_seen_ns));
+        packets.append_value(r.packets);
+        bytes.append_value(r.bytes);
+        peak.append_value(r.peak_per_minute);
+        text.clear();
+        for (i, (port, count)) in r.ports.iter().enumerate() {
+            let sep = if i == 0 { "" } else { " " };
+            let _ = write!(text, "{sep}{port}:{count}");
+        }
+        ports.append_value(&text);
+    }
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(sensors.finish()),
+        Arc::new(victim.finish()),
+        Arc::new(proto.finish()),
+        Arc::new(first.finish()),
+        Arc::new(last.finish()),
+        Arc::new(packets.finish()),
+        Arc::new(bytes.finish()),
+        Arc::new(peak.finish()),
+        Arc::new(ports.finish()),
+    ];
+    RecordBatch::try_new(backscatter_schema(), columns)
 }

@@ -8,14 +8,14 @@ use std::path::PathBuf;
 
 use arrow::record_batch::RecordBatch;
 use chrono::DateTime;
-use kansoku_aggregate::{ObservationRow, SourceRow};
+use kansoku_aggregate::{AttackRow, ObservationRow, SourceRow};
 use kansoku_classify::Signatures;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
 
 use crate::StoreError;
-use crate::schema::{Naming, Table, observations_batch, sources_batch};
+use crate::schema::{Naming, Table, backscatter_batch, observations_batch, sources_batch};
 
 /// Open writers of one ingest, one per (table, day).
 pub struct Staging {
@@ -26,6 +26,7 @@ pub struct Staging {
     writers: BTreeMap<(Table, String), ArrowWriter<File>>,
     pub(crate) observation_rows: u64,
     pub(crate) source_rows: u64,
+    pub(crate) backscatter_rows: u64,
 }
 
 const DAY_NS: i64 = 86_400_000_000_000;
@@ -52,6 +53,7 @@ impl Staging {
             writers: BTreeMap::new(),
             observation_rows: 0,
             source_rows: 0,
+            backscatter_rows: 0,
         }
     }
 
@@ -84,6 +86,20 @@ impl Staging {
         }
         self.observation_rows += observations.len() as u64;
         self.source_rows += sources.len() as u64;
+        Ok(())
+    }
+
+    /// Add attack vectors (ordered by first answer), each in the file of its first day.
+    pub fn write_backscatter(&mut self, attacks: &[AttackRow]) -> Result<(), StoreError> {
+        let same_day = |a: &AttackRow, b: &AttackRow| {
+            day_number(a.first_seen_ns) == day_number(b.first_seen_ns)
+        };
+        for chunk in attacks.chunk_by(same_day) {
+            let batch = backscatter_batch(chunk, &self.sensor)?;
+            let day = day_name(day_number(chunk[0].first_seen_ns));
+            self.append(Table::Backscatter, day, &batch)?;
+        }
+        self.backscatter_rows += attacks.len() as u64;
         Ok(())
     }
 
@@ -120,6 +136,7 @@ impl Staging {
             files,
             observation_rows: self.observation_rows,
             source_rows: self.source_rows,
+            backscatter_rows: self.backscatter_rows,
         })
     }
 
@@ -139,6 +156,7 @@ pub(crate) struct Staged {
     pub files: Vec<(Table, String, PathBuf)>,
     pub observation_rows: u64,
     pub source_rows: u64,
+    pub backscatter_rows: u64,
 }
 
 fn staged_name(table: Table, day: &str) -> String {

@@ -1,5 +1,9 @@
 //! One input through the whole flow: source → decode → classify → aggregate → store.
 //!
+//! Backscatter answers are also grouped into attack vectors by victim on the reading side,
+//! where the decoded packet (and the ICMP error's quoted header naming the victim) is at hand;
+//! they are few, so this costs the hot path one comparison per packet.
+//!
 //! With one thread the stages run in one loop. With two or more, the reading side (walk,
 //! decode, classify), the aggregating side (hash sets) and the writing side (Parquet) run on
 //! three threads joined by bounded channels (reused record batches, then closed rows), so nothing is allocated per packet and
@@ -9,8 +13,8 @@
 use std::sync::mpsc;
 
 use anyhow::{Context, Result};
-use kansoku_aggregate::{Aggregator, Flushed, PacketRecord};
-use kansoku_classify::Classifier;
+use kansoku_aggregate::{Aggregator, AttackTracker, Flushed, PacketRecord, Victim};
+use kansoku_classify::{Classifier, SignatureId};
 use kansoku_packet::decode::{Decoded, Malformed, decode};
 use kansoku_packet::source::{CaptureReader, Link, ReadSummary};
 use kansoku_store::Staging;
@@ -53,6 +57,34 @@ pub struct Processed {
     pub read: ReadSummary,
 }
 
+/// The classify stage: the classifier, and the attack vectors of the packets it labels
+/// `backscatter`.
+struct Classify<'a> {
+    classifier: &'a mut Classifier,
+    backscatter: Option<SignatureId>,
+    attacks: AttackTracker,
+}
+
+impl<'a> Classify<'a> {
+    fn new(classifier: &'a mut Classifier) -> Self {
+        let backscatter = classifier.signatures().id("backscatter");
+        Self {
+            classifier,
+            backscatter,
+            attacks: AttackTracker::default(),
+        }
+    }
+
+    #[inline]
+    fn record(&mut self, ts_ns: i64, packet: &kansoku_packet::decode::Packet<'_>) -> PacketRecord {
+        let label = self.classifier.classify(ts_ns, packet);
+        if Some(label.signature) == self.backscatter {
+            self.attacks.add(ts_ns, Victim::of(packet), packet.ip_len);
+        }
+        PacketRecord::new(ts_ns, packet, label)
+    }
+}
+
 /// Run one input through decode, classify and aggregate, writing rows into `staging`.
 pub fn process(
     reader: CaptureReader,
@@ -62,16 +94,19 @@ pub fn process(
     threads: usize,
     progress: &dyn Fn(u64),
 ) -> Result<Processed> {
-    if threads <= 1 {
-        process_inline(reader, classifier, bin_ns, staging, progress)
+    let mut classify = Classify::new(classifier);
+    let processed = if threads <= 1 {
+        process_inline(reader, &mut classify, bin_ns, staging, progress)
     } else {
-        process_threaded(reader, classifier, bin_ns, staging, progress)
-    }
+        process_threaded(reader, &mut classify, bin_ns, staging, progress)
+    }?;
+    staging.write_backscatter(&std::mem::take(&mut classify.attacks).finish())?;
+    Ok(processed)
 }
 
 fn process_inline(
     mut reader: CaptureReader,
-    classifier: &mut Classifier,
+    classify: &mut Classify<'_>,
     bin_ns: i64,
     staging: &mut Staging,
     progress: &dyn Fn(u64),
@@ -79,7 +114,7 @@ fn process_inline(
     let mut aggregator = Aggregator::new(bin_ns);
     let mut stats = DecodeStats::default();
     let mut failed = None;
-    read_records(&mut reader, classifier, &mut stats, progress, |record| {
+    read_records(&mut reader, classify, &mut stats, progress, |record| {
         if failed.is_none()
             && aggregator.add(&record)
             && let Err(e) = write_closed(&mut aggregator, staging)
@@ -98,7 +133,7 @@ fn process_inline(
 
 fn process_threaded(
     mut reader: CaptureReader,
-    classifier: &mut Classifier,
+    classify: &mut Classify<'_>,
     bin_ns: i64,
     staging: &mut Staging,
     progress: &dyn Fn(u64),
@@ -142,7 +177,7 @@ fn process_threaded(
         let mut stats = DecodeStats::default();
         let mut batch = empty_rx.recv().unwrap_or_default();
         let mut aggregator_gone = false;
-        read_records(&mut reader, classifier, &mut stats, progress, |record| {
+        read_records(&mut reader, classify, &mut stats, progress, |record| {
             batch.push(record);
             if batch.len() == BATCH {
                 let next = empty_rx.recv().unwrap_or_default();
@@ -172,7 +207,7 @@ fn process_threaded(
 #[inline]
 fn read_records(
     reader: &mut CaptureReader,
-    classifier: &mut Classifier,
+    classify: &mut Classify<'_>,
     stats: &mut DecodeStats,
     progress: &dyn Fn(u64),
     mut emit: impl FnMut(PacketRecord) -> bool,
@@ -193,8 +228,7 @@ fn read_records(
         match decode(link, frame.data) {
             Ok(Decoded::Ip(packet)) => {
                 stats.ip_packets += 1;
-                let label = classifier.classify(frame.ts_ns, &packet);
-                if !emit(PacketRecord::new(frame.ts_ns, &packet, label)) {
+                if !emit(classify.record(frame.ts_ns, &packet)) {
                     break;
                 }
             }

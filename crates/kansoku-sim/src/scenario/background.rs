@@ -314,6 +314,9 @@ pub(crate) struct Backscatter {
     ip_id: u16,
     window: u16,
     df: bool,
+    /// For errors from a router (not port unreachable): the last octet of the attacked host
+    /// behind it, in the router's /24.
+    victim_host: u8,
 }
 
 impl Backscatter {
@@ -338,6 +341,18 @@ impl Backscatter {
             ip_id: rng.random(),
             window: *weighted(rng, &[(8192u16, 1), (14_600, 1), (29_200, 1), (65_535, 1)]),
             df: rng.random_bool(0.7),
+            victim_host: rng.random_range(1..255),
+        }
+    }
+
+    /// The attacked host: the sender itself, or for an ICMP error from a router (any code
+    /// but port unreachable) a fixed host behind it.
+    pub(crate) fn victim(&self, sender: u32) -> u32 {
+        match self.reply {
+            Reply::Unreachable { code, .. } if code != 3 => {
+                (sender & !0xff) | u32::from(self.victim_host)
+            }
+            _ => sender,
         }
     }
 
@@ -385,7 +400,7 @@ impl Backscatter {
                 frame::tcp(frame, &ip, &tcp);
             }
             Reply::Unreachable { code, proto } => {
-                let quoted = quote(addr, spoofed, code, proto, self.port, dport, rng);
+                let quoted = quote(self.victim(addr), spoofed, proto, self.port, dport, rng);
                 let icmp = Icmp {
                     kind: 3,
                     code,
@@ -399,22 +414,15 @@ impl Backscatter {
 }
 
 /// The IPv4 header and first 8 transport bytes of the flood packet an ICMP error quotes:
-/// it came "from" the spoofed telescope address to the victim (the sender itself for port
-/// unreachable; a host behind the reporting router otherwise).
+/// it came "from" the spoofed telescope address to the victim.
 fn quote(
-    sender: u32,
+    victim: u32,
     spoofed: u32,
-    code: u8,
     proto: u8,
     port: u16,
     sport: u16,
     rng: &mut ChaCha8Rng,
 ) -> [u8; 28] {
-    let victim = if code == 3 {
-        sender
-    } else {
-        (sender & !0xff) | rng.random_range(1..255)
-    };
     let mut transport = [0u8; 8];
     transport[..2].copy_from_slice(&sport.to_be_bytes());
     transport[2..4].copy_from_slice(&port.to_be_bytes());

@@ -132,6 +132,14 @@ impl Behaviour {
         }
     }
 
+    /// The DoS victim a backscatter source's answers are about.
+    pub(crate) fn victim(&self, addr: u32) -> Option<u32> {
+        match self {
+            Behaviour::Backscatter(b) => Some(b.victim(addr)),
+            _ => None,
+        }
+    }
+
     /// Writes the frame this source sends at `now` into `frame` and returns the time of
     /// its next frame (never earlier than `now`), or `None` when it has finished.
     pub(crate) fn emit(

@@ -4,7 +4,8 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 use clap::Args;
-use kansoku_store::{Report, ReportOptions, Store};
+use kansoku_classify::Networks;
+use kansoku_store::{BackscatterOptions, Report, ReportOptions, Store};
 
 use super::Format;
 use crate::time::parse_time;
@@ -25,10 +26,42 @@ pub struct ReportArgs {
     pub top: usize,
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
+    /// Report DoS attacks inferred from backscatter instead (one row per attack: victim,
+    /// protocol and ports, start, end, packets, peak rate).
+    #[arg(long)]
+    pub backscatter: bool,
+    /// The telescope's prefixes (repeatable): attack rates are extrapolated from its share
+    /// of IPv4.
+    #[arg(long, value_name = "CIDR", requires = "backscatter")]
+    pub telescope: Vec<String>,
+    /// An attack has at least this many backscatter packets (corsaro's default).
+    #[arg(long, default_value_t = 25, requires = "backscatter")]
+    pub min_packets: u64,
+    /// ...lasting at least this many seconds.
+    #[arg(long, default_value_t = 60, requires = "backscatter")]
+    pub min_duration: u64,
+    /// ...with at least this many packets in some 60-second window.
+    #[arg(long, default_value_t = 30, requires = "backscatter")]
+    pub min_per_minute: u64,
 }
 
 pub fn run(args: ReportArgs) -> Result<bool> {
     let store = Store::open(&args.store)?;
+    if args.backscatter {
+        let telescope = Networks::parse(&args.telescope.join("\n"))
+            .map_err(|e| anyhow::anyhow!("--telescope: {e}"))?;
+        let options = BackscatterOptions {
+            from: args.from,
+            to: args.to,
+            min_packets: args.min_packets,
+            min_duration_s: args.min_duration,
+            min_per_minute: args.min_per_minute,
+            telescope_addresses: (!telescope.is_empty()).then(|| telescope.ipv4_addresses()),
+        };
+        let report = Report::backscatter(&store, &options)?;
+        report.write(&mut std::io::stdout().lock(), args.format.into())?;
+        return Ok(true);
+    }
     let options = ReportOptions {
         from: args.from,
         to: args.to,
