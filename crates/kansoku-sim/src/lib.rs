@@ -219,6 +219,9 @@ pub struct Config {
     pub start: u64,
     /// Capture length in days (at least 1).
     pub days: u32,
+    /// Days of background radiation alone before the outbreak starts (less than `days`):
+    /// what outbreak detection learns its baseline from.
+    pub baseline_days: u32,
     /// Telescope prefix (address, length); host bits are ignored. Length 8..=30.
     pub telescope: ([u8; 4], u8),
     /// Multiplies the number of sources, and so all packet rates. 1.0 gives roughly
@@ -233,6 +236,7 @@ impl Default for Config {
             seed: 1,
             start: 1_060_560_000,
             days: 3,
+            baseline_days: 0,
             telescope: ([198, 18, 0, 0], 16),
             scale: 1.0,
         }
@@ -262,6 +266,12 @@ fn environment(config: &Config) -> io::Result<Env> {
         .ok_or_else(|| invalid(format!("telescope prefix length {len} is not in 8..=30")))?;
     if config.days == 0 {
         return Err(invalid("days must be at least 1".into()));
+    }
+    if config.baseline_days >= config.days {
+        return Err(invalid(format!(
+            "baseline days ({}) must be fewer than days ({})",
+            config.baseline_days, config.days
+        )));
     }
     if !(config.scale.is_finite() && config.scale > 0.0 && config.scale <= 1000.0) {
         return Err(invalid(format!(
@@ -316,7 +326,17 @@ pub fn simulate<W: Write>(config: &Config, out: W) -> io::Result<(Summary, Truth
     let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
     let mut pool = AddressPool::new(env.telescope);
     let mut sources = background::spawn(&env, &mut pool, &mut rng);
-    sources.extend(outbreak(config.scenario, &env, &mut pool, &mut rng));
+    // The outbreak runs its course over the days after the baseline.
+    let outbreak_env = Env {
+        start_us: env.start_us + u64::from(config.baseline_days) * 86_400 * MICROS,
+        ..env
+    };
+    sources.extend(outbreak(
+        config.scenario,
+        &outbreak_env,
+        &mut pool,
+        &mut rng,
+    ));
     let summary = engine::run(&env, &mut sources, &mut rng, out)?;
 
     let mut seen: Vec<_> = sources.iter().filter(|s| s.tally.packets > 0).collect();
@@ -326,6 +346,7 @@ pub fn simulate<W: Write>(config: &Config, out: W) -> io::Result<(Summary, Truth
         seed: config.seed,
         telescope: env.telescope.to_string(),
         start: rfc3339(config.start),
+        outbreak_start: rfc3339(outbreak_env.start_us / MICROS),
         research_networks: research_scanner_networks(),
         sources: seen
             .iter()

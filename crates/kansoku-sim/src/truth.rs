@@ -15,6 +15,10 @@ pub struct Truth {
     pub telescope: String,
     /// Start of the capture period (RFC 3339, UTC).
     pub start: String,
+    /// When the outbreak begins: the start, or later after baseline days (RFC 3339, UTC).
+    /// Absent from truths written before it existed.
+    #[serde(default)]
+    pub outbreak_start: String,
     /// Networks (CIDR) the simulator treats as known research scanners: every source in them
     /// is class `zmap`. Absent from truths written before it existed.
     #[serde(default)]

@@ -352,6 +352,7 @@ fn other_telescopes_and_start_times() {
         start: 1_061_164_800, // 2003-08-18, Welchia's first day
         telescope: ([203, 0, 113, 0], 24),
         scenario: Scenario::Welchia2003,
+        baseline_days: 0,
     };
     let (bytes, summary, truth) = run(&config);
     assert_eq!(truth.telescope, "203.0.113.0/24");
@@ -363,4 +364,37 @@ fn other_telescopes_and_start_times() {
         assert_eq!(p.dst >> 8, 0x00cb_0071, "inside 203.0.113.0/24");
         assert!(p.ts >= 1_061_164_800_000_000);
     }
+}
+
+#[test]
+fn baseline_days_hold_background_only() {
+    let config = Config {
+        days: 2,
+        baseline_days: 1,
+        scale: 0.1,
+        ..Config::default()
+    };
+    let (_, _, truth) = run(&config);
+    assert_eq!(truth.outbreak_start, "2003-08-12T00:00:00Z");
+    let worm = |class: &str| class == "blaster";
+    let blaster: Vec<&str> = truth
+        .sources
+        .iter()
+        .filter(|s| worm(&s.class))
+        .map(|s| s.first_seen.as_str())
+        .collect();
+    assert!(!blaster.is_empty());
+    assert!(blaster.iter().all(|t| *t >= "2003-08-12"), "{blaster:?}");
+    assert!(
+        truth
+            .sources
+            .iter()
+            .any(|s| !worm(&s.class) && s.first_seen.as_str() < "2003-08-12"),
+        "background runs from the start"
+    );
+    let bad = Config {
+        baseline_days: 2,
+        ..config
+    };
+    assert!(kansoku_sim::simulate(&bad, std::io::sink()).is_err());
 }

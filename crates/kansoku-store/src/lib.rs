@@ -13,11 +13,13 @@
 //! whose ingest id the manifest does not know are leftovers of a crash between those two
 //! steps; opening the store for writing removes them, and queries never read them.
 
+mod alerts;
 mod hll;
 mod manifest;
 mod query;
 mod report;
 mod schema;
+mod series;
 mod writer;
 
 use std::fs::{self, File};
@@ -26,10 +28,12 @@ use std::path::{Path, PathBuf};
 use kansoku_classify::Signatures;
 use serde::{Deserialize, Serialize};
 
+pub use alerts::{ALERTS_FILE, AlertRow, alerts_batch};
 pub use manifest::{FaultRecord, Manifest, ManifestEntry};
 pub use query::{OutputFormat, Query, write_batches};
 pub use report::{BackscatterOptions, Report, ReportOptions};
 pub use schema::Table;
+pub use series::{Scope, ScopeFilter, SeriesSet};
 pub use writer::Staging;
 
 /// The store format version this code writes and reads.

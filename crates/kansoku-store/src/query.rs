@@ -36,7 +36,8 @@ pub struct Query {
 }
 
 impl Query {
-    /// Register `observations` and `sources` over the store's committed files.
+    /// Register `observations`, `sources` and `backscatter` over the store's committed files,
+    /// and `alerts` over the alerts file.
     pub fn new(store: &Store) -> Result<Self, StoreError> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
@@ -61,6 +62,14 @@ impl Query {
                 .collect::<Result<Vec<_>, _>>()?;
             register(&ctx, table.name(), table.schema(), urls)?;
         }
+        let alerts = store.root().join(crate::ALERTS_FILE);
+        let alerts_url = if alerts.exists() {
+            let path = std::path::absolute(&alerts).unwrap_or(alerts);
+            vec![ListingTableUrl::parse(path.to_string_lossy())?]
+        } else {
+            Vec::new()
+        };
+        register(&ctx, "alerts", crate::alerts::alerts_schema(), alerts_url)?;
         Ok(Self { ctx, runtime })
     }
 

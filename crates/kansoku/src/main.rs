@@ -1,6 +1,7 @@
 //! `kansoku`: the command line. Thin by design: every subcommand parses its arguments with
 //! clap and calls into the library crates that hold the data flow.
 
+mod alerting;
 mod cmd;
 mod pipeline;
 mod time;
@@ -24,8 +25,10 @@ enum Command {
     Ingest(cmd::ingest::IngestArgs),
     /// Summarise a store: time range, protocols, top ports and sources, decode health.
     Report(cmd::report::ReportArgs),
-    /// Run SQL over the store's tables (observations, sources).
+    /// Run SQL over the store's tables (observations, sources, backscatter, alerts).
     Sql(cmd::sql::SqlArgs),
+    /// Outbreak alerts (onset, surge, decline) per port and signature.
+    Alerts(cmd::alerts::AlertsArgs),
     /// Precision and recall of the classifier against a simulator ground truth.
     Evaluate(cmd::evaluate::EvaluateArgs),
     /// Write a simulated darknet capture with its ground truth.
@@ -40,6 +43,7 @@ fn main() -> ExitCode {
         Command::Ingest(args) => cmd::ingest::run(args),
         Command::Report(args) => cmd::report::run(args),
         Command::Sql(args) => cmd::sql::run(args),
+        Command::Alerts(args) => cmd::alerts::run(args),
         Command::Evaluate(args) => cmd::evaluate::run(args),
         Command::Simulate(args) => cmd::simulate::run(args),
         Command::Demo(args) => cmd::demo::run(args),

@@ -7,6 +7,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
+use kansoku_analyse::alerts::AlertConfig;
 use kansoku_classify::{Classifier, Networks, Signatures};
 use kansoku_packet::decode::Malformed;
 use kansoku_packet::source::{
@@ -14,6 +15,7 @@ use kansoku_packet::source::{
 };
 use kansoku_store::{FaultRecord, ManifestEntry, Store};
 
+use crate::alerting;
 use crate::pipeline::{self, DecodeStats, Processed};
 use crate::time::{parse_duration, rfc3339};
 
@@ -112,9 +114,24 @@ pub fn run(args: IngestArgs) -> Result<bool> {
         threads,
         bin_ns,
         tally: Tally::default(),
+        earliest_new_ns: None,
     };
     for input in &inputs {
         run.ingest(input)?;
+    }
+    if let Some(since_ns) = run.earliest_new_ns {
+        // Alerts are kept current as data arrives: re-derived from the new data's first bin.
+        let since_s = since_ns.div_euclid(1_000_000_000);
+        let fresh = alerting::refresh(&run.store, since_s, &AlertConfig::default())
+            .context("updating the alerts table")?;
+        if !fresh.is_empty() {
+            eprintln!(
+                "{} outbreak alert(s) from {} on: see `kansoku alerts --store {}`",
+                fresh.len(),
+                rfc3339(since_ns),
+                args.store.display()
+            );
+        }
     }
     let tally = run.tally;
     let secs = started.elapsed().as_secs_f64();
@@ -140,6 +157,8 @@ struct Run<'a> {
     threads: usize,
     bin_ns: i64,
     tally: Tally,
+    /// Earliest frame of the inputs committed by this run: alerts are refreshed from there.
+    earliest_new_ns: Option<i64>,
 }
 
 impl Run<'_> {
@@ -241,6 +260,9 @@ impl Run<'_> {
                 ""
             }
         );
+        if let Some(first) = stats.first_ts {
+            self.earliest_new_ns = Some(self.earliest_new_ns.map_or(first, |e| e.min(first)));
+        }
         tally.frames += stats.frames;
         tally.committed += 1;
         tally.faulty += usize::from(faulty);

@@ -1,5 +1,6 @@
 //! One module per subcommand; each parses nothing itself (clap does) and prints its result.
 
+pub mod alerts;
 pub mod demo;
 pub mod evaluate;
 pub mod ingest;

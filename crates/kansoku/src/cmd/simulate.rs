@@ -27,6 +27,9 @@ pub struct SimulateArgs {
     /// Days to simulate.
     #[arg(long, default_value_t = 3)]
     pub days: u32,
+    /// Days of background alone before the outbreak starts (fewer than --days).
+    #[arg(long, default_value_t = 0)]
+    pub baseline_days: u32,
     /// Multiplies the number of sources (1.0: 0.3-0.75 M packets over 3 days; 10: about 5 M).
     #[arg(long, default_value_t = 1.0)]
     pub scale: f64,
@@ -42,6 +45,7 @@ pub fn run(args: SimulateArgs) -> Result<bool> {
         scenario: args.scenario,
         seed: args.seed,
         days: args.days,
+        baseline_days: args.baseline_days,
         scale: args.scale,
         ..Config::default()
     };

@@ -1,0 +1,112 @@
+//! Outbreak alerts over a store: series from the store, detection from kansoku-analyse, rows
+//! for the `alerts` table. Shared by `kansoku alerts` (a batch scan of any range) and
+//! `kansoku ingest` (which refreshes the table for the time its new data covers).
+
+use anyhow::{Context, Result};
+use arrow::array::{Float64Array, StringArray, TimestampMicrosecondArray};
+use kansoku_aggregate::PortName;
+use kansoku_analyse::alerts::{AlertConfig, detect};
+use kansoku_store::{AlertRow, Query, Scope, ScopeFilter, SeriesSet, Store};
+
+const DAY_S: i64 = 86_400;
+
+/// How far before the first alert to report the detector must start reading: the baseline's
+/// history plus a day for a rise already under way.
+pub fn lookback_s(config: &AlertConfig) -> i64 {
+    (i64::from(config.history_days) + 1) * DAY_S
+}
+
+/// Alerts raised in `[from_s, to_s)` (Unix seconds; the whole store if `None`) on the scopes
+/// `filter` selects, ordered by time, scope and target.
+pub fn compute(
+    store: &Store,
+    filter: &ScopeFilter,
+    from_s: Option<i64>,
+    to_s: Option<i64>,
+    config: &AlertConfig,
+) -> Result<Vec<AlertRow>> {
+    let read_from = from_s.map(|f| f - lookback_s(config));
+    let set = SeriesSet::distinct_sources(store, filter, read_from, to_s)?;
+    let bin = i64::from(set.bin_seconds);
+    let mut rows = Vec::new();
+    for (scope, values) in &set.series {
+        let (kind, target) = match scope {
+            Scope::Port { proto, port } => ("port", PortName(*proto, *port).to_string()),
+            Scope::Signature(name) => ("signature", name.clone()),
+        };
+        for alert in detect(values, set.bin_seconds, config) {
+            let at_s = set.start_s + alert.bin as i64 * bin;
+            if from_s.is_some_and(|f| at_s < f) {
+                continue;
+            }
+            rows.push(AlertRow {
+                at_s,
+                first_bin_s: set.start_s + alert.first_bin as i64 * bin,
+                scope: kind.to_owned(),
+                target: target.clone(),
+                kind: alert.kind.as_str().to_owned(),
+                observed: alert.observed,
+                baseline: alert.baseline,
+                score: (alert.score * 100.0).round() / 100.0,
+            });
+        }
+    }
+    rows.sort_by(|a, b| {
+        (a.at_s, &a.scope, &a.target, &a.kind).cmp(&(b.at_s, &b.scope, &b.target, &b.kind))
+    });
+    Ok(rows)
+}
+
+/// After an ingest whose data starts at `since_s`: recompute the alerts from there on and
+/// keep the stored ones raised before. Returns the alerts raised since `since_s`.
+pub fn refresh(store: &Store, since_s: i64, config: &AlertConfig) -> Result<Vec<AlertRow>> {
+    let mut rows = stored_before(store, since_s)?;
+    let fresh = compute(store, &ScopeFilter::All, Some(since_s), None, config)?;
+    rows.extend(fresh.iter().cloned());
+    store.replace_alerts(&rows)?;
+    Ok(fresh)
+}
+
+/// The stored alerts raised before `before_s`.
+fn stored_before(store: &Store, before_s: i64) -> Result<Vec<AlertRow>> {
+    let batches = Query::new(store)?.sql(&format!(
+        "SELECT at, first_bin, scope, target, kind, observed, baseline, score FROM alerts \
+         WHERE at < to_timestamp_seconds({before_s}) ORDER BY at, scope, target, kind"
+    ))?;
+    let mut rows = Vec::new();
+    for b in &batches {
+        let ts = |i| {
+            b.column(i)
+                .as_any()
+                .downcast_ref::<TimestampMicrosecondArray>()
+                .context("alerts table: unexpected column type")
+        };
+        let text = |i| {
+            b.column(i)
+                .as_any()
+                .downcast_ref::<StringArray>()
+                .context("alerts table: unexpected column type")
+        };
+        let number = |i| {
+            b.column(i)
+                .as_any()
+                .downcast_ref::<Float64Array>()
+                .context("alerts table: unexpected column type")
+        };
+        let (at, first, scope, target, kind) = (ts(0)?, ts(1)?, text(2)?, text(3)?, text(4)?);
+        let (observed, baseline, score) = (number(5)?, number(6)?, number(7)?);
+        for i in 0..b.num_rows() {
+            rows.push(AlertRow {
+                at_s: at.value(i).div_euclid(1_000_000),
+                first_bin_s: first.value(i).div_euclid(1_000_000),
+                scope: scope.value(i).to_owned(),
+                target: target.value(i).to_owned(),
+                kind: kind.value(i).to_owned(),
+                observed: observed.value(i),
+                baseline: baseline.value(i),
+                score: score.value(i),
+            });
+        }
+    }
+    Ok(rows)
+}

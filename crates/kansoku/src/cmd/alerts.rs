@@ -1,0 +1,128 @@
+//! `kansoku alerts`: outbreak alerts (onset, surge, decline) per port and signature.
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::Args;
+use kansoku_analyse::alerts::AlertConfig;
+use kansoku_store::{ScopeFilter, Store, alerts_batch, write_batches};
+
+use super::Format;
+use crate::alerting;
+use crate::time::parse_time;
+
+#[derive(Args, Debug)]
+pub struct AlertsArgs {
+    /// Store directory.
+    #[arg(long)]
+    pub store: PathBuf,
+    /// Report alerts raised from this time (inclusive): 2003-08-11, "2003-08-11 16:00" or
+    /// RFC 3339 (UTC). The detector reads the week before it for its baseline.
+    #[arg(long, value_parser = parse_time)]
+    pub from: Option<String>,
+    /// ...until this time (exclusive).
+    #[arg(long, value_parser = parse_time)]
+    pub to: Option<String>,
+    /// Only this port: tcp/135, udp/1434, icmp/8.0.
+    #[arg(long, value_parser = parse_port, conflicts_with = "signature")]
+    pub port: Option<(u8, u16)>,
+    /// Only this signature: blaster, welchia, ...
+    #[arg(long)]
+    pub signature: Option<String>,
+    /// Days of history behind each bin's baseline (same time of day on each day).
+    #[arg(long, default_value_t = AlertConfig::default().history_days)]
+    pub history_days: u32,
+    /// Bins on each side of the same time of day in the baseline's reference.
+    #[arg(long, default_value_t = AlertConfig::default().window_bins)]
+    pub window_bins: u32,
+    /// CUSUM decision threshold h (in baseline deviations).
+    #[arg(long, default_value_t = AlertConfig::default().h)]
+    pub threshold: f64,
+    /// CUSUM reference k: deviations below it are ignored.
+    #[arg(long, default_value_t = AlertConfig::default().k)]
+    pub reference: f64,
+    /// Distinct sources above (or below) the baseline before a bin counts.
+    #[arg(long, default_value_t = AlertConfig::default().min_increase)]
+    pub min_increase: f64,
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+impl AlertsArgs {
+    pub fn config(&self) -> AlertConfig {
+        AlertConfig {
+            history_days: self.history_days,
+            window_bins: self.window_bins,
+            k: self.reference,
+            h: self.threshold,
+            min_increase: self.min_increase,
+            ..AlertConfig::default()
+        }
+    }
+}
+
+/// `tcp/135`, `udp/1434`, `icmp/8.0` (type.code), `icmp6/128.0`.
+fn parse_port(text: &str) -> Result<(u8, u16), String> {
+    let bad = || format!("`{text}` is not a port like tcp/135, udp/1434 or icmp/8.0");
+    let (proto, port) = text.split_once('/').ok_or_else(bad)?;
+    let proto = match proto {
+        "tcp" => 6,
+        "udp" => 17,
+        "icmp" => 1,
+        "icmp6" => 58,
+        _ => return Err(bad()),
+    };
+    let port = if proto == 1 || proto == 58 {
+        let (t, c) = port.split_once('.').unwrap_or((port, "0"));
+        let (t, c): (u8, u8) = (t.parse().map_err(|_| bad())?, c.parse().map_err(|_| bad())?);
+        u16::from_be_bytes([t, c])
+    } else {
+        port.parse().map_err(|_| bad())?
+    };
+    Ok((proto, port))
+}
+
+fn seconds(rfc3339: &Option<String>) -> Option<i64> {
+    rfc3339.as_deref().and_then(|t| {
+        chrono::DateTime::parse_from_rfc3339(t)
+            .ok()
+            .map(|t| t.timestamp())
+    })
+}
+
+pub fn run(args: AlertsArgs) -> Result<bool> {
+    let store = Store::open(&args.store)?;
+    let filter = match (&args.port, &args.signature) {
+        (Some((proto, port)), _) => ScopeFilter::Port {
+            proto: *proto,
+            port: *port,
+        },
+        (None, Some(name)) => ScopeFilter::Signature(name.clone()),
+        (None, None) => ScopeFilter::All,
+    };
+    let rows = alerting::compute(
+        &store,
+        &filter,
+        seconds(&args.from),
+        seconds(&args.to),
+        &args.config(),
+    )?;
+    let batch = alerts_batch(&rows)?;
+    write_batches(&mut std::io::stdout().lock(), &[batch], args.format.into())?;
+    Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_port;
+
+    #[test]
+    fn ports_parse_as_operators_write_them() {
+        assert_eq!(parse_port("tcp/135"), Ok((6, 135)));
+        assert_eq!(parse_port("udp/1434"), Ok((17, 1434)));
+        assert_eq!(parse_port("icmp/8.0"), Ok((1, 0x0800)));
+        assert!(parse_port("tcp/99999").is_err());
+        assert!(parse_port("sctp/1").is_err());
+        assert!(parse_port("135").is_err());
+    }
+}
