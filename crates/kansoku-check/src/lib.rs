@@ -1,0 +1,8 @@
+//! kansoku-check: a careful offline checker and remover for W32.Blaster and W32.Welchia on a
+//! mounted Windows volume (issue 6). The binary is thin (`main.rs`); everything here is a
+//! library so that tests drive the same code paths as the command line.
+#![forbid(unsafe_code)]
+
+pub mod cli;
+pub mod outcome;
+pub mod volume;
