@@ -4,5 +4,6 @@
 #![forbid(unsafe_code)]
 
 pub mod cli;
+pub mod hive;
 pub mod outcome;
 pub mod volume;
