@@ -5,5 +5,8 @@
 
 pub mod cli;
 pub mod hive;
+pub mod ioc;
 pub mod outcome;
+pub mod scan;
+pub mod timefmt;
 pub mod volume;

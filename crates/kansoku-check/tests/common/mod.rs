@@ -170,3 +170,161 @@ pub fn hivex_export(hive: &Path, key: &str) -> Option<String> {
         .success()
         .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
 }
+
+/// A fixture volume: a temporary directory laid out like a Windows system drive, with
+/// deliberately mixed-case names (as an image copied through other tools often has).
+pub struct Image {
+    pub dir: tempfile::TempDir,
+    /// The Windows directory (`WinNT` or `WINDOWS`).
+    pub windows: PathBuf,
+}
+
+/// The SOFTWARE content every fixture starts from: an XP SP1 machine with one legitimate
+/// Run value.
+pub fn base_software() -> Reg {
+    Reg::new()
+        .key(
+            "Microsoft\\Windows NT\\CurrentVersion",
+            &[
+                ("ProductName", RegValue::Sz("Microsoft Windows XP".into())),
+                ("CurrentVersion", RegValue::Sz("5.1".into())),
+                ("CurrentBuildNumber", RegValue::Sz("2600".into())),
+                ("CSDVersion", RegValue::Sz("Service Pack 1".into())),
+            ],
+        )
+        .sz(
+            "Microsoft\\Windows\\CurrentVersion\\Run",
+            "SoundMAX",
+            "C:\\Program Files\\Analog Devices\\SoundMAX\\Smax4.exe /tray",
+        )
+        .key("Microsoft\\Windows\\CurrentVersion\\RunOnce", &[])
+}
+
+/// The SYSTEM content every fixture starts from: Select lists ControlSet001 (current,
+/// default) and ControlSet002 (last known good).
+pub fn base_system() -> Reg {
+    let mut reg = Reg::new().key(
+        "Select",
+        &[
+            ("Current", RegValue::Dword(1)),
+            ("Default", RegValue::Dword(1)),
+            ("Failed", RegValue::Dword(0)),
+            ("LastKnownGood", RegValue::Dword(2)),
+        ],
+    );
+    for set in ["ControlSet001", "ControlSet002"] {
+        reg = reg
+            .key(
+                &format!("{set}\\Services\\Tcpip"),
+                &[(
+                    "ImagePath",
+                    RegValue::ExpandSz("system32\\DRIVERS\\tcpip.sys".into()),
+                )],
+            )
+            .key(
+                &format!("{set}\\Services\\RpcSs"),
+                &[(
+                    "ImagePath",
+                    RegValue::ExpandSz("%SystemRoot%\\system32\\svchost -k rpcss".into()),
+                )],
+            );
+    }
+    reg
+}
+
+/// The Welchia services, as its write-ups describe them, in one control set.
+pub fn welchia_services(reg: Reg, set: &str) -> Reg {
+    reg.key(
+        &format!("{set}\\Services\\RpcPatch"),
+        &[
+            ("DisplayName", RegValue::Sz("WINS Client".into())),
+            (
+                "ImagePath",
+                RegValue::ExpandSz("%SystemRoot%\\system32\\wins\\dllhost.exe".into()),
+            ),
+            ("Start", RegValue::Dword(2)),
+        ],
+    )
+    .key(
+        &format!("{set}\\Services\\RpcTftpd"),
+        &[
+            (
+                "DisplayName",
+                RegValue::Sz("Network Connections Sharing".into()),
+            ),
+            (
+                "ImagePath",
+                RegValue::ExpandSz("%SystemRoot%\\system32\\wins\\svchost.exe".into()),
+            ),
+            ("Start", RegValue::Dword(3)),
+        ],
+    )
+}
+
+impl Image {
+    /// An empty volume with `windows_name` (e.g. `WinNT` or `WINDOWS`) and mixed-case
+    /// `System32\CONFIG`.
+    pub fn new(windows_name: &str) -> Image {
+        let dir = tempfile::tempdir().unwrap();
+        let windows = dir.path().join(windows_name);
+        std::fs::create_dir_all(windows.join("System32/CONFIG")).unwrap();
+        Image { dir, windows }
+    }
+
+    /// A volume with the base SOFTWARE and SYSTEM hives plus the given additions.
+    pub fn standard(windows_name: &str, software: Reg, system: Reg) -> Image {
+        let img = Image::new(windows_name);
+        img.software(&software);
+        img.system(&system);
+        img
+    }
+
+    pub fn root(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn software_path(&self) -> PathBuf {
+        self.windows.join("System32/CONFIG/software")
+    }
+
+    pub fn system_path(&self) -> PathBuf {
+        self.windows.join("System32/CONFIG/SYSTEM")
+    }
+
+    pub fn software(&self, reg: &Reg) {
+        reg.build(&self.software_path());
+    }
+
+    pub fn system(&self, reg: &Reg) {
+        reg.build(&self.system_path());
+    }
+
+    /// A zero-filled dummy of `size` bytes with a synthetic marker at its start: never
+    /// real worm bytes.
+    pub fn dummy(&self, rel: &str, size: usize) -> PathBuf {
+        // Reuse existing directories whatever their case, as Windows would: a second
+        // `system32` beside `System32` is not something a real volume has.
+        let parts: Vec<&str> = rel.split('\\').collect();
+        let mut path = self.windows.clone();
+        for (i, part) in parts.iter().enumerate() {
+            let existing = std::fs::read_dir(&path).ok().and_then(|entries| {
+                entries
+                    .filter_map(Result::ok)
+                    .find(|e| e.file_name().to_string_lossy().eq_ignore_ascii_case(part))
+            });
+            path = match existing {
+                Some(e) if i + 1 < parts.len() => e.path(),
+                _ => path.join(part),
+            };
+            if i + 1 < parts.len() {
+                std::fs::create_dir_all(&path).unwrap();
+            }
+        }
+        let mut bytes = vec![0u8; size];
+        let marker = format!("KANSOKU-CHECK TEST DUMMY {rel}");
+        let n = marker.len().min(size);
+        bytes[..n].copy_from_slice(&marker.as_bytes()[..n]);
+        std::fs::write(&path, bytes).unwrap();
+        path
+    }
+}
