@@ -7,6 +7,8 @@ pub mod cli;
 pub mod hive;
 pub mod ioc;
 pub mod outcome;
+pub mod patch;
+pub mod pe;
 pub mod scan;
 pub mod timefmt;
 pub mod volume;

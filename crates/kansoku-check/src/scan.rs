@@ -75,6 +75,8 @@ pub struct ScanResult {
     pub findings: Vec<Finding>,
     /// Indicators an offline scan cannot check (mutexes), by id.
     pub not_checked: Vec<String>,
+    /// MS03-026 patch state (absent when no Windows directory was found).
+    pub patch: Option<crate::patch::PatchState>,
     /// Problems that make the scan incomplete.
     pub errors: Vec<String>,
 }
@@ -389,6 +391,7 @@ pub fn scan(volume: &Volume, db: &IocDb) -> ScanResult {
                 .filter(|i| matches!(i.evidence, Evidence::Mutex { .. }))
                 .map(|i| i.id.clone())
                 .collect(),
+            patch: None,
             errors: Vec::new(),
         },
     };
@@ -401,6 +404,7 @@ pub fn scan(volume: &Volume, db: &IocDb) -> ScanResult {
     };
     s.result.windows_dir = Some(volume.display(&windows));
     s.files(&windows);
+    let mut software = None;
     for (name, role) in [("SOFTWARE", "software hive"), ("SYSTEM", "system hive")] {
         let path = match volume.resolve_from(&windows, &["system32", "config", name]) {
             Ok(Some(p)) => p,
@@ -419,6 +423,7 @@ pub fn scan(volume: &Volume, db: &IocDb) -> ScanResult {
         if let Some(hive) = s.open_hive(&path, role) {
             if name == "SOFTWARE" {
                 s.run_values(&hive, &path, "");
+                software = Some(hive);
             } else {
                 s.services(&hive, &path);
             }
@@ -429,6 +434,7 @@ pub fn scan(volume: &Volume, db: &IocDb) -> ScanResult {
             s.run_values(&hive, &user, "Software\\");
         }
     }
+    s.result.patch = Some(crate::patch::check(volume, &windows, software.as_ref()));
     s.result
 }
 

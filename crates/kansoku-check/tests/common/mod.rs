@@ -4,6 +4,8 @@
 //! "skipped:" line and return; `.ci/run` installs the tools so CI never skips.
 #![allow(dead_code)]
 
+pub mod pe;
+
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
