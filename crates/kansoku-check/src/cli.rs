@@ -6,7 +6,9 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use crate::ioc::IocDb;
 use crate::outcome::Outcome;
+use crate::report::Report;
 use crate::volume::Volume;
 
 #[derive(Debug, Parser)]
@@ -74,11 +76,38 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Outcome {
     })
 }
 
-fn scan(args: &ScanArgs, out: &mut dyn Write) -> Result<Outcome, Box<dyn std::error::Error>> {
+/// Errors that stop a command before it can report (bad arguments, unreadable database).
+pub type CliError = Box<dyn std::error::Error>;
+
+/// The indicator database chosen on the command line.
+pub fn load_db(ioc: Option<&std::path::Path>) -> Result<IocDb, CliError> {
+    Ok(match ioc {
+        Some(p) => IocDb::load(p)?,
+        None => IocDb::builtin()?,
+    })
+}
+
+/// Writes `report` in the chosen format.
+pub fn write_report(
+    report: &Report,
+    format: Format,
+    lang: Lang,
+    db: &IocDb,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    match format {
+        Format::Json => writeln!(out, "{}", report.json()),
+        Format::Text => write!(out, "{}", report.summary(lang, false, db)),
+        Format::Markdown => write!(out, "{}", report.summary(lang, true, db)),
+    }
+}
+
+fn scan(args: &ScanArgs, out: &mut dyn Write) -> Result<Outcome, CliError> {
+    let db = load_db(args.ioc.as_deref())?;
     let volume = Volume::open(&args.image)?;
-    let windows = volume.windows_dir()?;
-    writeln!(out, "Windows directory: {}", volume.display(&windows))?;
-    Ok(Outcome::Clean)
+    let report = Report::from_scan(crate::scan::scan(&volume, &db), &db);
+    write_report(&report, args.format, args.lang, &db, out)?;
+    Ok(report.outcome())
 }
 
 #[cfg(test)]

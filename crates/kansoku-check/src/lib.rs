@@ -5,10 +5,12 @@
 
 pub mod cli;
 pub mod hive;
+pub mod i18n;
 pub mod ioc;
 pub mod outcome;
 pub mod patch;
 pub mod pe;
+pub mod report;
 pub mod scan;
 pub mod timefmt;
 pub mod volume;
