@@ -5,6 +5,8 @@
 //! miss the changes still in their transaction logs, and editing them would lose those changes.
 pub mod base;
 pub mod cell;
+pub mod edit;
+pub mod verify;
 
 use std::fs;
 use std::path::{Path, PathBuf};
