@@ -29,6 +29,47 @@ pub struct Cli {
 pub enum Command {
     /// Scan a mounted Windows volume (read-only) and report findings and patch state.
     Scan(ScanArgs),
+    /// Scan, then write the remediation plan (a dry run: nothing on the volume changes).
+    Plan(PlanArgs),
+    /// Carry out a plan: quarantine files and edit hives, each step verified and logged.
+    Apply(ApplyArgs),
+    /// Undo one applied action, by the id the apply report printed (SESSION/ACTION).
+    Restore(RestoreArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub scan: ScanArgs,
+    /// Quarantine directory for apply (must not be on the scanned volume).
+    #[arg(long, value_name = "DIR")]
+    pub quarantine: PathBuf,
+    /// Where to write the plan (JSON).
+    #[arg(long, short = 'o', value_name = "PLAN")]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ApplyArgs {
+    /// The plan written by `kansoku-check plan`.
+    #[arg(long, value_name = "PLAN")]
+    pub plan: PathBuf,
+    /// Indicator database for the scan made after the actions.
+    #[arg(long, value_name = "FILE")]
+    pub ioc: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    #[arg(long, value_enum, default_value_t = Lang::En)]
+    pub lang: Lang,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RestoreArgs {
+    /// The action to undo, as SESSION/ACTION.
+    pub id: String,
+    /// The quarantine directory given to `plan`.
+    #[arg(long, value_name = "DIR")]
+    pub quarantine: PathBuf,
 }
 
 /// Report format.
@@ -69,6 +110,9 @@ pub struct ScanArgs {
 pub fn run(cli: Cli, out: &mut dyn Write) -> Outcome {
     let result = match cli.command {
         Command::Scan(args) => scan(&args, out),
+        Command::Plan(args) => plan(&args, out),
+        Command::Apply(args) => apply(&args, out),
+        Command::Restore(args) => restore(&args, out),
     };
     result.unwrap_or_else(|e| {
         eprintln!("kansoku-check: error: {e}");
@@ -110,6 +154,66 @@ fn scan(args: &ScanArgs, out: &mut dyn Write) -> Result<Outcome, CliError> {
     Ok(report.outcome())
 }
 
+fn plan(args: &PlanArgs, out: &mut dyn Write) -> Result<Outcome, CliError> {
+    let db = load_db(args.scan.ioc.as_deref())?;
+    let volume = Volume::open(&args.scan.image)?;
+    crate::plan::check_quarantine(&volume, &args.quarantine)?;
+    let result = crate::scan::scan(&volume, &db);
+    let plan = crate::plan::make(&result, &db, &args.quarantine);
+    crate::quarantine::write_durable(&args.out, plan.json().as_bytes())
+        .map_err(|e| format!("cannot write {}: {e}", args.out.display()))?;
+    let report = Report::from_scan(result, &db);
+    write_report(&report, args.scan.format, args.scan.lang, &db, out)?;
+    if args.scan.format != Format::Json {
+        writeln!(
+            out,
+            "\nPlan written to {} ({} actions, nothing changed yet):",
+            args.out.display(),
+            plan.actions.len()
+        )?;
+        for a in &plan.actions {
+            writeln!(
+                out,
+                "  {} [{}] {}",
+                a.id,
+                a.rule_ids.join(", "),
+                a.describe()
+            )?;
+        }
+    }
+    Ok(report.outcome())
+}
+
+fn apply(args: &ApplyArgs, out: &mut dyn Write) -> Result<Outcome, CliError> {
+    let db = load_db(args.ioc.as_deref())?;
+    let text = std::fs::read_to_string(&args.plan)
+        .map_err(|e| format!("cannot read plan {}: {e}", args.plan.display()))?;
+    let plan = crate::plan::Plan::load(&args.plan)?;
+    let (session, results) = crate::remedy::apply(&plan, &text)?;
+    let volume = Volume::open(std::path::Path::new(&plan.root))?;
+    let report = Report::after_actions(crate::scan::scan(&volume, &db), &db, results);
+    write_report(&report, args.format, args.lang, &db, out)?;
+    if args.format != Format::Json {
+        writeln!(
+            out,
+            "\nSession {session} in {}; undo an action with: kansoku-check restore SESSION/ACTION --quarantine {}",
+            plan.quarantine, plan.quarantine
+        )?;
+    }
+    Ok(report.outcome())
+}
+
+fn restore(args: &RestoreArgs, out: &mut dyn Write) -> Result<Outcome, CliError> {
+    let r = crate::remedy::restore(&args.quarantine, &args.id);
+    writeln!(
+        out,
+        "{}: {}",
+        if r.ok { "restored" } else { "NOT restored" },
+        r.detail
+    )?;
+    Ok(if r.ok { Outcome::Clean } else { Outcome::Error })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -129,7 +233,9 @@ mod tests {
             "ja",
         ])
         .unwrap();
-        let Command::Scan(a) = cli.command;
+        let Command::Scan(a) = cli.command else {
+            panic!("not scan")
+        };
         assert_eq!(a.image, PathBuf::from("/mnt/c"));
         assert_eq!(a.format, Format::Markdown);
         assert_eq!(a.lang, Lang::Ja);

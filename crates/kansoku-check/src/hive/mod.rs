@@ -6,6 +6,7 @@
 pub mod base;
 pub mod cell;
 pub mod edit;
+pub mod regexport;
 pub mod verify;
 
 use std::fs;
