@@ -142,9 +142,16 @@ pub fn markers(software: &Hive) -> Vec<String> {
         .collect();
     let is_marker = |name: &str| wanted.iter().any(|w| w.eq_ignore_ascii_case(name));
     let mut found = Vec::new();
+    // Real Updates trees hold a few thousand keys; a cap keeps a crafted hive (the same
+    // keys listed under many parents) from making this loop quadratic.
+    let mut budget: usize = 200_000;
     if let Ok(Some(updates)) = software.key("Microsoft\\Updates") {
         for product in updates.subkeys().unwrap_or_default() {
             for level in product.subkeys().unwrap_or_default() {
+                budget = budget.saturating_sub(1 + level.node_subkey_count());
+                if budget == 0 {
+                    break;
+                }
                 if is_marker(&level.name()) {
                     found.push(format!(
                         "Microsoft\\Updates\\{}\\{}",

@@ -245,3 +245,52 @@ fn verification_catches_an_unplanned_difference_and_missing_targets_fail() {
     );
     assert!(apply(&hive, &[Edit::DeleteKey { key: "".into() }], 1).is_err());
 }
+
+#[test]
+fn keys_listed_twice_are_refused_not_walked_exponentially() {
+    if !hivex_ready("keys_listed_twice_are_refused_not_walked_exponentially") {
+        return;
+    }
+    // A chain a\a\...\a, each level also holding a leaf "z"; then every "z" entry is made to
+    // point at the "a" beside it: 2^depth paths through 2*depth cells.
+    let depth = 28;
+    let t = tempfile::tempdir().unwrap();
+    let path = t.path().join("SOFTWARE");
+    let mut reg = Reg::new();
+    for d in 1..=depth {
+        let chain = vec!["a"; d].join("\\");
+        reg = reg.key(&chain, &[]).key(&format!("{chain}\\z"), &[]);
+    }
+    reg.build(&path);
+    let mut bytes = std::fs::read(&path).unwrap();
+    let hive = Hive::from_bytes(bytes.clone()).unwrap();
+    let mut patches = Vec::new();
+    for d in 1..depth {
+        let key = hive.key(&vec!["a"; d].join("\\")).unwrap().unwrap();
+        let kids = key.subkeys().unwrap();
+        assert_eq!(
+            kids.iter().map(|k| k.name()).collect::<Vec<_>>(),
+            ["a", "z"]
+        );
+        let nk = 4096 + key.offset() as usize + 4;
+        let list = u32::from_le_bytes(bytes[nk + 0x1c..nk + 0x20].try_into().unwrap()) as usize;
+        let entries = 4096 + list + 4 + 4;
+        patches.push((entries + 8, kids[0].offset()));
+    }
+    for (at, off) in patches {
+        bytes[at..at + 4].copy_from_slice(&off.to_le_bytes());
+    }
+    let sum = kansoku_check::hive::base::checksum(&bytes).unwrap();
+    bytes[0x1fc..0x200].copy_from_slice(&sum.to_le_bytes());
+
+    let started = std::time::Instant::now();
+    let err = dump(&bytes).unwrap_err();
+    assert!(err.contains("referenced twice"), "{err}");
+    let hive = Hive::from_bytes(bytes.clone()).unwrap();
+    let err = kansoku_check::hive::regexport::export_text(&hive, "HKLM\\SOFTWARE", "a", true)
+        .unwrap_err();
+    // This crate's reader already refuses a list that names one key twice.
+    assert!(err.to_string().contains("listed twice"), "{err}");
+    assert!(apply(&hive, &[Edit::DeleteKey { key: "a".into() }], 1).is_err());
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+}

@@ -89,6 +89,12 @@ impl<'a> Bins<'a> {
     pub fn subkey_offsets(&self, offset: u32, expected: u32) -> Result<Vec<u32>, HiveError> {
         let mut out = Vec::new();
         self.walk_list(offset, 0, &mut out)?;
+        // A key listed twice in one list never happens in a real hive; refusing it keeps
+        // walks linear in the size of the file.
+        let mut seen = std::collections::HashSet::with_capacity(out.len());
+        if let Some(dup) = out.iter().find(|o| !seen.insert(**o)) {
+            return Err(corrupt(offset, format!("key {dup:#x} is listed twice")));
+        }
         if out.len() != expected as usize {
             return Err(corrupt(
                 offset,

@@ -161,6 +161,11 @@ impl<'h> Key<'h> {
         self.node.offset
     }
 
+    /// The number of subkeys the key records (without reading its list).
+    pub fn node_subkey_count(&self) -> usize {
+        self.node.subkey_count() as usize
+    }
+
     /// All subkeys, in stored order.
     pub fn subkeys(&self) -> Result<Vec<Key<'h>>, HiveError> {
         let count = self.node.subkey_count();

@@ -56,11 +56,18 @@ fn key_text(
     full: &str,
     recurse: bool,
     depth: usize,
+    budget: &mut usize,
     out: &mut String,
 ) -> Result<(), HiveError> {
     if depth > MAX_DEPTH {
         return Err(HiveError::Corrupt("key tree too deep".into()));
     }
+    // See `verify::MIN_KEY_CELL`: more visits than the file can hold keys means a loop.
+    *budget = budget.checked_sub(1).ok_or_else(|| {
+        HiveError::Corrupt(
+            "the hive lists more keys than it can hold: a key is referenced twice".into(),
+        )
+    })?;
     let _ = write!(out, "[{full}]\r\n");
     for v in key.values()? {
         let _ = write!(out, "{}\r\n", value_line(&v));
@@ -68,7 +75,14 @@ fn key_text(
     out.push_str("\r\n");
     if recurse {
         for k in key.subkeys()? {
-            key_text(&k, &format!("{full}\\{}", k.name()), true, depth + 1, out)?;
+            key_text(
+                &k,
+                &format!("{full}\\{}", k.name()),
+                true,
+                depth + 1,
+                budget,
+                out,
+            )?;
         }
     }
     Ok(())
@@ -91,7 +105,8 @@ pub fn export_text(
     } else {
         format!("{mount}\\{key_path}")
     };
-    key_text(&key, &full, recurse, 0, &mut out)?;
+    let mut budget = hive.bytes().len() / super::verify::MIN_KEY_CELL + 1;
+    key_text(&key, &full, recurse, 0, &mut budget, &mut out)?;
     Ok(out)
 }
 

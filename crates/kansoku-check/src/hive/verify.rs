@@ -17,15 +17,24 @@ type Values = BTreeMap<String, (String, u32, Vec<u8>)>;
 /// Lower-cased key path -> values.
 pub type Tree = BTreeMap<String, Values>;
 
+/// Smallest key node cell: a hive of `n` bytes holds fewer than `n / MIN_KEY_CELL` keys, so
+/// a walk that visits more has met a key listed twice (a crafted or corrupt hive whose
+/// repeated entries would otherwise make the walk exponential).
+pub const MIN_KEY_CELL: usize = 0x50;
+
 fn walk(
     key: &nt_hive::KeyNode<&[u8]>,
     path: &str,
     depth: usize,
+    budget: &mut usize,
     tree: &mut Tree,
 ) -> Result<(), String> {
     if depth > MAX_DEPTH {
         return Err("key tree too deep".into());
     }
+    *budget = budget
+        .checked_sub(1)
+        .ok_or("the hive lists more keys than it can hold: a key is referenced twice")?;
     let mut values = Values::new();
     if let Some(vs) = key.values() {
         for v in vs.map_err(|e| e.to_string())? {
@@ -49,7 +58,7 @@ fn walk(
             } else {
                 format!("{path}\\{name}")
             };
-            walk(&k, &child, depth + 1, tree)?;
+            walk(&k, &child, depth + 1, budget, tree)?;
         }
     }
     Ok(())
@@ -60,7 +69,8 @@ pub fn dump(bytes: &[u8]) -> Result<Tree, String> {
     let hive = NtHive::new(bytes).map_err(|e| format!("nt-hive rejects the hive: {e}"))?;
     let root = hive.root_key_node().map_err(|e| e.to_string())?;
     let mut tree = Tree::new();
-    walk(&root, "", 0, &mut tree)?;
+    let mut budget = bytes.len() / MIN_KEY_CELL + 1;
+    walk(&root, "", 0, &mut budget, &mut tree)?;
     Ok(tree)
 }
 
