@@ -294,3 +294,38 @@ fn keys_listed_twice_are_refused_not_walked_exponentially() {
     assert!(apply(&hive, &[Edit::DeleteKey { key: "a".into() }], 1).is_err());
     assert!(started.elapsed() < std::time::Duration::from_secs(20));
 }
+
+/// Found by the `hive` fuzz target: a security cell whose list links point outside the
+/// hive made the editor write out of bounds (a panic); it must be an error.
+#[test]
+fn damaged_security_list_is_an_error_not_a_panic() {
+    if !hivex_ready("damaged_security_list_is_an_error_not_a_panic") {
+        return;
+    }
+    let t = tempfile::tempdir().unwrap();
+    let path = t.path().join("SOFTWARE");
+    software().build(&path);
+    let mut bytes = std::fs::read(&path).unwrap();
+    let hive = Hive::from_bytes(bytes.clone()).unwrap();
+    let key = hive.key("Many\\K07").unwrap().unwrap();
+    let nk = 4096 + key.offset() as usize + 4;
+    let sk = u32::from_le_bytes(bytes[nk + 0x2c..nk + 0x30].try_into().unwrap()) as usize;
+    let sk_data = 4096 + sk + 4;
+    assert_eq!(&bytes[sk_data..sk_data + 2], b"sk");
+    // Only reference left, and both list links far outside the file.
+    bytes[sk_data + 4..sk_data + 8].copy_from_slice(&0x7000_0000u32.to_le_bytes());
+    bytes[sk_data + 8..sk_data + 12].copy_from_slice(&0x7000_0008u32.to_le_bytes());
+    bytes[sk_data + 12..sk_data + 16].copy_from_slice(&1u32.to_le_bytes());
+    let sum = kansoku_check::hive::base::checksum(&bytes).unwrap();
+    bytes[0x1fc..0x200].copy_from_slice(&sum.to_le_bytes());
+    let hive = Hive::from_bytes(bytes).unwrap();
+    let err = apply(
+        &hive,
+        &[Edit::DeleteKey {
+            key: "Many\\K07".into(),
+        }],
+        1,
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("cell at 0x70000000"), "{err}");
+}

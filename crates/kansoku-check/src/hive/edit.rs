@@ -59,9 +59,17 @@ impl Editor {
         }
     }
 
-    fn put32(&mut self, cell: u32, field: usize, v: u32) {
+    /// Writes a field of an allocated cell, after checking the cell and the field's bounds
+    /// (offsets come from the hive itself and may be damaged or crafted).
+    fn put32(&mut self, cell: u32, field: usize, v: u32) -> Result<(), HiveError> {
+        if self.bins().cell(cell)?.len() < field + 4 {
+            return Err(bad(format!(
+                "cell {cell:#x} is too short for field {field:#x}"
+            )));
+        }
         let at = BASE_BLOCK_LEN + cell as usize + 4 + field;
         self.data[at..at + 4].copy_from_slice(&v.to_le_bytes());
+        Ok(())
     }
 
     /// Marks an allocated cell free and zeroes its contents.
@@ -76,9 +84,12 @@ impl Editor {
         Ok(())
     }
 
-    fn touch(&mut self, key: u32) {
+    /// Sets a key's last-written time.
+    fn touch(&mut self, key: u32) -> Result<(), HiveError> {
+        self.bins().key(key)?;
         let at = BASE_BLOCK_LEN + key as usize + 4 + 4;
         self.data[at..at + 8].copy_from_slice(&self.now.to_le_bytes());
+        Ok(())
     }
 
     /// Frees a value node and its data.
@@ -125,14 +136,21 @@ impl Editor {
             return Err(bad(format!("security cell {sk:#x} has no references")));
         }
         if refs > 1 {
-            self.put32(sk, 12, refs - 1);
+            self.put32(sk, 12, refs - 1)?;
             return Ok(());
         }
         if flink == sk || blink == sk {
             return Err(bad("refusing to free the hive's last security cell"));
         }
-        self.put32(blink, 4, flink);
-        self.put32(flink, 8, blink);
+        for n in [flink, blink] {
+            if self.bins().cell(n)?.get(0..2) != Some(b"sk") {
+                return Err(bad(format!(
+                    "security list of {sk:#x} links to {n:#x}, not a security cell"
+                )));
+            }
+        }
+        self.put32(blink, 4, flink)?;
+        self.put32(flink, 8, blink)?;
         self.free(sk, freed)
     }
 
@@ -239,6 +257,9 @@ impl Editor {
         let c = self.bins().cell(list)?;
         let list_emptied = if c.get(0..2) == Some(b"ri") {
             let n = u16_at(c, 2).unwrap_or(0) as usize;
+            if 4 + n * 4 > c.len() {
+                return Err(bad(format!("subkey index {list:#x} runs past its cell")));
+            }
             let subs: Vec<u32> = (0..n)
                 .map(|i| u32_at(c, 4 + i * 4).unwrap_or(NONE))
                 .collect();
@@ -276,12 +297,12 @@ impl Editor {
         if count == 0 {
             return Err(bad("parent key has a zero subkey count"));
         }
-        self.put32(parent, 0x14, count - 1);
+        self.put32(parent, 0x14, count - 1)?;
         if list_emptied {
             self.free(list, freed)?;
-            self.put32(parent, 0x1c, NONE);
+            self.put32(parent, 0x1c, NONE)?;
         }
-        self.touch(parent);
+        self.touch(parent)?;
         Ok(())
     }
 
@@ -301,13 +322,13 @@ impl Editor {
         self.data
             .copy_within(base + (i + 1) * 4..base + n * 4, base + i * 4);
         self.data[base + (n - 1) * 4..base + n * 4].fill(0);
-        self.put32(key, 0x24, count - 1);
+        self.put32(key, 0x24, count - 1)?;
         if count == 1 {
             self.free(list, &mut freed)?;
-            self.put32(key, 0x28, NONE);
+            self.put32(key, 0x28, NONE)?;
         }
         self.free_value(vk, &mut freed)?;
-        self.touch(key);
+        self.touch(key)?;
         Ok(())
     }
 
