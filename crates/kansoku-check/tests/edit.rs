@@ -329,3 +329,64 @@ fn damaged_security_list_is_an_error_not_a_panic() {
     .unwrap_err();
     assert!(err.to_string().contains("cell at 0x70000000"), "{err}");
 }
+
+/// The `.reg` export that `apply` keeps of a deleted key is complete: libhivex merges it
+/// back into the cleaned hive and the subtree is as it was.
+#[test]
+fn reg_export_restores_the_deleted_subtree_with_libhivex() {
+    if !hivex_ready("reg_export_restores_the_deleted_subtree_with_libhivex") {
+        return;
+    }
+    let t = tempfile::tempdir().unwrap();
+    let path = t.path().join("SYSTEM");
+    welchia_services(base_system(), "ControlSet001")
+        .key(
+            "ControlSet001\\Services\\RpcPatch\\Enum",
+            &[
+                ("Count", RegValue::Dword(1)),
+                ("0", RegValue::Sz("Root\\LEGACY_RPCPATCH\\0000".into())),
+            ],
+        )
+        .build(&path);
+    let original = hivex_export(&path, "\\ControlSet001\\Services\\RpcPatch").unwrap();
+    let hive = Hive::open(&path).unwrap();
+    let reg = kansoku_check::hive::regexport::export_text(
+        &hive,
+        "HKEY_LOCAL_MACHINE\\SYSTEM",
+        "ControlSet001\\Services\\RpcPatch",
+        true,
+    )
+    .unwrap();
+    // What apply writes is UTF-16LE with a BOM, as regedit does; hivexregedit reads UTF-8.
+    let encoded = kansoku_check::hive::regexport::encode(&reg);
+    assert_eq!(&encoded[..2], &[0xff, 0xfe]);
+    let units: Vec<u16> = encoded[2..]
+        .chunks_exact(2)
+        .map(|c| u16::from_le_bytes([c[0], c[1]]))
+        .collect();
+    let text = String::from_utf16(&units).unwrap().replace("\r\n", "\n");
+    edit_file(
+        &path,
+        &[Edit::DeleteKey {
+            key: "ControlSet001\\Services\\RpcPatch".into(),
+        }],
+    );
+    assert!(hivex_export(&path, "\\ControlSet001\\Services\\RpcPatch").is_none());
+    let reg_file = t.path().join("rpcpatch.reg");
+    std::fs::write(&reg_file, text).unwrap();
+    let out = std::process::Command::new("hivexregedit")
+        .args(["--merge", "--prefix", "HKEY_LOCAL_MACHINE\\SYSTEM"])
+        .arg(&path)
+        .arg(&reg_file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        hivex_export(&path, "\\ControlSet001\\Services\\RpcPatch").unwrap(),
+        original
+    );
+}
