@@ -34,6 +34,7 @@ pub enum Command {
     /// Carry out a plan: quarantine files and edit hives, each step verified and logged.
     Apply(ApplyArgs),
     /// Undo one applied action, by the id the apply report printed (SESSION/ACTION).
+    /// Exit 0 when it was restored, 3 when it was not (the reason is printed).
     Restore(RestoreArgs),
 }
 
