@@ -7,6 +7,7 @@ pub mod cli;
 pub mod hive;
 pub mod i18n;
 pub mod ioc;
+pub mod live;
 pub mod outcome;
 pub mod patch;
 pub mod pe;

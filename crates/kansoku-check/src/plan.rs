@@ -163,7 +163,8 @@ pub fn make(scan: &ScanResult, db: &IocDb, quarantine: &Path) -> Plan {
     }
     for f in &scan.findings {
         let (hive, edit) = match &f.location {
-            Location::File { .. } => continue,
+            // Running programs are not remediated here: the plan is for an offline volume.
+            Location::File { .. } | Location::Process { .. } | Location::Mutex { .. } => continue,
             Location::RunValue {
                 hive, key, value, ..
             } => (

@@ -309,6 +309,23 @@ impl Report {
                     image_path.as_deref().unwrap_or("-"),
                     display_name.as_deref().unwrap_or("-")
                 ),
+                Location::Process {
+                    pid,
+                    name,
+                    path,
+                    listening,
+                } => format!(
+                    "{} {} (PID {pid}; {}{})",
+                    t(lang, Msg::Process),
+                    code(name),
+                    path.as_deref().unwrap_or("-"),
+                    if listening.is_empty() {
+                        String::new()
+                    } else {
+                        format!("; {} {}", t(lang, Msg::Listening), listening.join(", "))
+                    }
+                ),
+                Location::Mutex { name } => format!("{} {}", t(lang, Msg::Mutex), code(name)),
             };
             let bd = if f.backdoor {
                 format!(" {}", strong(t(lang, Msg::Backdoor)))

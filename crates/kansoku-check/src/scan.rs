@@ -55,6 +55,15 @@ pub enum Location {
         image_path: Option<String>,
         display_name: Option<String>,
     },
+    /// A running process (live mode), with the worm ports it listens on.
+    Process {
+        pid: u32,
+        name: String,
+        path: Option<String>,
+        listening: Vec<String>,
+    },
+    /// An existing named mutex (live mode).
+    Mutex { name: String },
 }
 
 /// One piece of evidence and the indicators it matches.
