@@ -55,7 +55,10 @@ fuzz_target!(|data: &[u8]| {
     }
     for edit in edits {
         if let Ok(out) = apply(&hive, &[edit], 0) {
-            assert!(Hive::from_bytes(out).is_ok(), "the editor wrote a hive it rejects");
+            assert!(
+                Hive::from_bytes(out).is_ok(),
+                "the editor wrote a hive it rejects"
+            );
         }
     }
 });
