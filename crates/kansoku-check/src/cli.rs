@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use crate::i18n::{Msg, t};
 use crate::ioc::IocDb;
 use crate::outcome::Outcome;
 use crate::report::Report;
@@ -166,11 +167,14 @@ fn plan(args: &PlanArgs, out: &mut dyn Write) -> Result<Outcome, CliError> {
     let report = Report::from_scan(result, &db);
     write_report(&report, args.scan.format, args.scan.lang, &db, out)?;
     if args.scan.format != Format::Json {
+        let lang = args.scan.lang;
         writeln!(
             out,
-            "\nPlan written to {} ({} actions, nothing changed yet):",
+            "\n{} {} ({} {}):",
+            t(lang, Msg::PlanWritten),
             args.out.display(),
-            plan.actions.len()
+            plan.actions.len(),
+            t(lang, Msg::NothingChanged)
         )?;
         for a in &plan.actions {
             writeln!(
@@ -197,8 +201,11 @@ fn apply(args: &ApplyArgs, out: &mut dyn Write) -> Result<Outcome, CliError> {
     if args.format != Format::Json {
         writeln!(
             out,
-            "\nSession {session} in {}; undo an action with: kansoku-check restore SESSION/ACTION --quarantine {}",
-            plan.quarantine, plan.quarantine
+            "\n{}: {session} ({}); {}: kansoku-check restore {session}/ACTION --quarantine {}",
+            t(args.lang, Msg::SessionWritten),
+            plan.quarantine,
+            t(args.lang, Msg::UndoWith),
+            plan.quarantine
         )?;
     }
     Ok(report.outcome())

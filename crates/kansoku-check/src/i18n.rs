@@ -44,6 +44,10 @@ pub enum Msg {
     AdviceCleanPatch,
     Database,
     Sources,
+    PlanWritten,
+    NothingChanged,
+    SessionWritten,
+    UndoWith,
 }
 
 /// The phrase `m` in `lang`.
@@ -106,6 +110,10 @@ pub fn t(lang: Lang, m: Msg) -> &'static str {
             }
             Database => "Indicator database",
             Sources => "Sources",
+            PlanWritten => "Plan written to",
+            NothingChanged => "actions; nothing on the volume has changed yet",
+            SessionWritten => "Quarantine session",
+            UndoWith => "undo one action with",
         },
         Lang::Ja => match m {
             Title => "kansoku-check 検査報告",
@@ -163,6 +171,10 @@ pub fn t(lang: Lang, m: Msg) -> &'static str {
             }
             Database => "痕跡データベース",
             Sources => "出典",
+            PlanWritten => "計画の書き出し先",
+            NothingChanged => "件の処置。ボリュームはまだ何も変更されていません",
+            SessionWritten => "隔離セッション",
+            UndoWith => "個々の処置を元に戻すには",
         },
     }
 }

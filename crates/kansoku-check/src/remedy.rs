@@ -25,13 +25,19 @@ fn sha256(bytes: &[u8]) -> String {
     hex(&Sha256::digest(bytes))
 }
 
-fn result(id: &str, description: String, outcome: Result<String, String>) -> ActionResult {
+fn result(
+    id: &str,
+    rule_ids: &[String],
+    description: String,
+    outcome: Result<String, String>,
+) -> ActionResult {
     let (ok, detail) = match outcome {
         Ok(d) => (true, d),
         Err(e) => (false, e),
     };
     ActionResult {
         id: id.to_string(),
+        rule_ids: rule_ids.to_vec(),
         description,
         ok,
         detail,
@@ -64,7 +70,12 @@ pub fn apply(plan: &Plan, plan_text: &str) -> Result<(String, Vec<ActionResult>)
             outcome.as_ref().map_or_else(|e| e.as_str(), |d| d.as_str()),
         );
         let restore_id = format!("{}/{}", session.manifest.session, action.id);
-        results.push(result(&restore_id, action.describe(), outcome));
+        results.push(result(
+            &restore_id,
+            &action.rule_ids,
+            action.describe(),
+            outcome,
+        ));
     }
     Ok((session.manifest.session.clone(), results))
 }
@@ -235,7 +246,7 @@ fn edit_hive(
 /// Undoes entry `id` (`SESSION/ACTION`) of the quarantine at `quarantine`.
 pub fn restore(quarantine: &Path, id: &str) -> ActionResult {
     let outcome = restore_inner(quarantine, id);
-    result(id, "restore".into(), outcome)
+    result(id, &[], "restore".into(), outcome)
 }
 
 fn restore_inner(quarantine: &Path, id: &str) -> Result<String, String> {

@@ -48,7 +48,10 @@ pub struct Inputs {
 /// One action taken by `apply` or `restore`, with its result.
 #[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq)]
 pub struct ActionResult {
+    /// The id `restore` takes (`SESSION/ACTION`).
     pub id: String,
+    /// The rules whose evidence the action removes.
+    pub rule_ids: Vec<String>,
     pub description: String,
     pub ok: bool,
     pub detail: String,
@@ -132,9 +135,20 @@ impl Report {
         if !scan.complete() {
             advice.push(Advice::Incomplete);
         }
+        let backdoor_removed = actions
+            .iter()
+            .flat_map(|a| &a.rule_ids)
+            .any(|id| db.get(id).is_some_and(|i| i.backdoor));
         if scan.infected() {
             advice.extend([Advice::PatchFirst, Advice::SystemRestore, Advice::Clean]);
-            if scan.findings.iter().any(|f| f.backdoor) {
+            if scan.findings.iter().any(|f| f.backdoor) || backdoor_removed {
+                advice.push(Advice::Rebuild);
+            }
+            advice.push(Advice::Firewall);
+        } else if !actions.is_empty() {
+            // Cleaned: the patch and the restore points remain to be dealt with.
+            advice.extend([Advice::PatchFirst, Advice::SystemRestore]);
+            if backdoor_removed {
                 advice.push(Advice::Rebuild);
             }
             advice.push(Advice::Firewall);

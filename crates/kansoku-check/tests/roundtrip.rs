@@ -149,6 +149,15 @@ fn scan_apply_scan_restore_scan() {
     assert_eq!(results.len(), 9);
     assert!(results.iter().all(|a| a["ok"] == true), "{results:#?}");
     assert!(applied["findings"].as_array().unwrap().is_empty());
+    // Cleaned but not yet patched, and restore points may still hold copies.
+    let advice: Vec<&str> = applied["advice"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect();
+    assert_eq!(advice, ["patch_first", "system_restore", "firewall"]);
+    assert_eq!(results[0]["rule_ids"][0], "BLASTER-A-FILE");
 
     // 4. Independent confirmation of the cleaned state.
     let (code, _) = check(&["scan", "--image", root]);
