@@ -33,22 +33,27 @@ impl<'a> Bins<'a> {
         if !offset.is_multiple_of(8) || offset == u32::MAX {
             return Err(corrupt(offset, "offset not aligned to 8 bytes"));
         }
-        let abs = BASE_BLOCK_LEN + offset as usize;
+        // Bounds are computed in u64 so that a crafted offset cannot overflow `usize` on a
+        // 32-bit build (the Windows XP-era machines this tool may run on).
+        let abs = BASE_BLOCK_LEN as u64 + u64::from(offset);
+        if abs + 4 > self.end as u64 {
+            return Err(corrupt(offset, "offset beyond the end of the hive bins"));
+        }
+        let abs = abs as usize;
         let size = u32_at(self.data, abs)
-            .filter(|_| abs + 4 <= self.end)
-            .ok_or_else(|| corrupt(offset, "offset beyond the end of the hive bins"))?
+            .ok_or_else(|| corrupt(offset, "offset beyond the end of the file"))?
             as i32;
         if size >= 0 {
             return Err(corrupt(offset, "refers to a free cell"));
         }
-        let len = size.unsigned_abs() as usize;
-        if len < 8 || abs + len > self.end {
+        let len = u64::from(size.unsigned_abs());
+        if len < 8 || abs as u64 + len > self.end as u64 {
             return Err(corrupt(
                 offset,
                 format!("size {len} runs past the hive bins"),
             ));
         }
-        Ok(&self.data[abs + 4..abs + len])
+        Ok(&self.data[abs + 4..abs + len as usize])
     }
 
     /// The key node at `offset`.
