@@ -22,19 +22,26 @@ fn tool(name: &str) -> bool {
         .is_ok_and(|o| o.status.success() || !o.stdout.is_empty() || !o.stderr.is_empty())
 }
 
+/// Writes a skip notice straight to the process's standard error: `eprintln!` output of a
+/// passing test is captured by the test harness and would never be seen.
+fn skipped(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{line}");
+}
+
 /// True when hives can be built here; otherwise prints why the calling test is skipped.
 pub fn hivex_ready(test: &str) -> bool {
     if !minimal_hive().is_file() {
-        eprintln!(
+        skipped(&format!(
             "skipped: {test}: base hive {} is missing",
             minimal_hive().display()
-        );
+        ));
         return false;
     }
     if !tool("hivexregedit") || !tool("hivexget") {
-        eprintln!(
+        skipped(&format!(
             "skipped: {test}: hivexregedit/hivexget not installed (apt-get install libhivex-bin libwin-hivex-perl)"
-        );
+        ));
         return false;
     }
     true
