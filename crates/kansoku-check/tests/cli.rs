@@ -118,7 +118,7 @@ fn infected_volume_exits_1_in_every_format_and_language() {
     assert_eq!(code, 1);
     assert!(md.starts_with("# kansoku-check 検査報告"), "{md}");
     assert!(md.contains("## 検出された痕跡"), "{md}");
-    assert!(md.contains("https://www.symantec.com/"), "{md}");
+    assert!(md.contains("https://www.sophos.com/"), "{md}");
 }
 
 #[test]
