@@ -4,6 +4,7 @@
 //! "skipped:" line and return; `.ci/run` installs the tools so CI never skips.
 #![allow(dead_code)]
 
+pub mod craft;
 pub mod pe;
 
 use std::fmt::Write as _;
