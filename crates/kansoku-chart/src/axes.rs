@@ -16,7 +16,17 @@ pub(crate) const LABEL_SIZE: f64 = 12.0;
 /// Room under a plot for two lines of time labels and the axis title.
 pub(crate) const TIME_AXIS_HEIGHT: f64 = 64.0;
 
-/// Title and optional subtitle; returns the y where the plot may start.
+fn has_subtitle(subtitle: Option<&str>) -> bool {
+    subtitle.is_some_and(|s| !s.trim().is_empty())
+}
+
+/// The y where the plot may start under the header.
+pub(crate) fn header_height(subtitle: Option<&str>) -> f64 {
+    PAD + 42.0 + if has_subtitle(subtitle) { 22.0 } else { 0.0 }
+}
+
+/// Title and optional subtitle; returns the y where the plot may start
+/// ([`header_height`]).
 pub(crate) fn header(svg: &mut Svg, width: f64, title: &str, subtitle: Option<&str>) -> f64 {
     let title_size = 20.0;
     let max_w = width - 2.0 * PAD;
@@ -88,10 +98,12 @@ pub(crate) fn time_grid(svg: &mut Svg, scale: &TimeScale, ticks: &[Tick], y0: f6
 pub(crate) fn time_labels(svg: &mut Svg, scale: &TimeScale, ticks: &[Tick], y: f64, title: &str) {
     let main = TextStyle {
         anchor: Anchor::Middle,
+        class: Some("x-tick"),
         ..TextStyle::plain(TICK_SIZE)
     };
     let context = TextStyle {
         fill: MUTED,
+        class: Some("x-context"),
         ..main
     };
     for tick in ticks {
@@ -110,10 +122,10 @@ pub(crate) fn time_labels(svg: &mut Svg, scale: &TimeScale, ticks: &[Tick], y: f
     svg.text((scale.x0 + scale.x1) / 2.0, y + 52.0, style, title);
 }
 
-/// "2003-08-11 00:00 – 2003-08-14 00:00 UTC, 5 min bins" for the x axis title.
+/// "2003-08-11 00:00 – 2003-08-14 00:00 UTC, bins of 5 min" for the x axis title.
 pub(crate) fn time_title(t0: i64, t1: i64, bin_words: &str) -> String {
     format!(
-        "{} – {} UTC, {} bins",
+        "{} – {} UTC, bins of {}",
         time_axis::format_time(t0),
         time_axis::format_time(t1),
         bin_words
@@ -168,6 +180,7 @@ impl ValueAxis {
     pub(crate) fn draw_labels(&self, svg: &mut Svg, x0: f64, title_x: f64, title: &str) {
         let style = TextStyle {
             anchor: Anchor::End,
+            class: Some("y-tick"),
             ..TextStyle::plain(TICK_SIZE)
         };
         for &t in &self.scale.ticks {

@@ -35,7 +35,7 @@ pub(crate) fn svg(map: &Heatmap) -> Result<String, ChartError> {
         .clamp(ROW_MIN, ROW_MAX)
         .floor();
     let plot_h = row_h * n_rows as f64;
-    let bar_h = plot_h.clamp(140.0, 280.0);
+    let bar_h = plot_h.clamp(120.0, 280.0);
 
     // Label column from the row names; estimate the totals column from the widest total.
     let label_w = map
@@ -48,22 +48,15 @@ pub(crate) fn svg(map: &Heatmap) -> Result<String, ChartError> {
     let x1 = (x_right - 28.0 - totals_w).round();
 
     let grid = Grid::covering(&map.rows, map.bin_seconds, (x1 - x0).max(1.0) as usize);
-    let top_guess = if map
-        .subtitle
-        .as_deref()
-        .is_some_and(|s| !s.trim().is_empty())
-    {
-        98.0
-    } else {
-        76.0
-    };
-    let height = (top_guess + plot_h.max(bar_h + 40.0) + TIME_AXIS_HEIGHT + PAD).round();
+    let top = axes::header_height(map.subtitle.as_deref());
+    // The colour bar and its "0" swatch (28 px) may reach below short heatmaps.
+    let height = (top + (plot_h + TIME_AXIS_HEIGHT).max(bar_h + 28.0) + PAD).round();
     let mut svg = Svg::new(WIDTH, height);
-    let top = axes::header(&mut svg, WIDTH, &map.title, map.subtitle.as_deref());
+    axes::header(&mut svg, WIDTH, &map.title, map.subtitle.as_deref());
     let bin_words = format_duration(map.bin_seconds);
 
     let Some(grid) = grid else {
-        let y1 = top + plot_h.max(bar_h);
+        let y1 = height - PAD - TIME_AXIS_HEIGHT;
         axes::frame(&mut svg, x0, x1, top, y1);
         axes::no_data(&mut svg, x0, x1, top, y1);
         let style = TextStyle {
@@ -75,7 +68,7 @@ pub(crate) fn svg(map: &Heatmap) -> Result<String, ChartError> {
             (x0 + x1) / 2.0,
             y1 + 52.0,
             style,
-            &format!("time (UTC), {bin_words} bins"),
+            &format!("time (UTC), bins of {bin_words}"),
         );
         return Ok(svg.finish());
     };
@@ -101,7 +94,10 @@ pub(crate) fn svg(map: &Heatmap) -> Result<String, ChartError> {
         x0,
         x1,
     };
-    let xs: Vec<f64> = (0..=grid.len).map(|i| scale.x(grid.time(i))).collect();
+    // Cell edges on whole pixels: with crisp edges, columns then tile the row exactly.
+    let xs: Vec<f64> = (0..=grid.len)
+        .map(|i| scale.x(grid.time(i)).round())
+        .collect();
     let y1 = top + row_h * rows.len() as f64;
 
     svg.rect(x0, top, x1 - x0, y1 - top, &palette::EMPTY_CELL.hex());
@@ -112,24 +108,22 @@ pub(crate) fn svg(map: &Heatmap) -> Result<String, ChartError> {
     }
     svg.close_group();
 
+    // Labels shrink with the rows, down to 9 px, so neighbours never overlap.
+    let label_size = (row_h - 1.0).clamp(9.0, LABEL_SIZE);
     let label = TextStyle {
         anchor: Anchor::End,
         class: Some("legend"),
-        ..TextStyle::plain(LABEL_SIZE)
+        ..TextStyle::plain(label_size)
     };
     let total = TextStyle {
         fill: MUTED,
-        ..TextStyle::plain(TICK_SIZE)
+        ..TextStyle::plain(label_size.min(TICK_SIZE))
     };
-    let text_dy = (row_h - 1.0) / 2.0 + 4.0;
+    let text_dy = (row_h - 1.0) / 2.0 + label_size / 3.0;
     for (r, row) in rows.iter().enumerate() {
         let y = top + row_h * r as f64 + text_dy;
-        svg.text(
-            x0 - 8.0,
-            y,
-            label,
-            &font::truncate(&row.name, LABEL_SIZE, LABEL_MAX),
-        );
+        let name = font::truncate(&row.name, label_size, LABEL_MAX);
+        svg.text(x0 - 8.0, y, label, &name);
         svg.text(x1 + 8.0, y, total, &si(row.values.iter().sum()));
     }
     let heading = TextStyle {

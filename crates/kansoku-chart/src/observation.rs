@@ -54,16 +54,14 @@ pub(crate) fn svg(chart: &ObservationChart) -> Result<String, ChartError> {
     let packets = colour_packets(layers(&chart.packets, &grid, Merge::Sum));
     let sources = colour_sources(layers(&chart.sources, &grid, Merge::Max), &packets);
     let width_words = format_duration(grid.width());
-    let (packets_title, sources_title) = if grid.merged() {
-        (
-            format!("packets per {width_words}"),
-            format!("distinct sources per {bin_words} (peak in {width_words})"),
-        )
+    let packets_title = format!("packets per {width_words}");
+    let sources_title = format!("distinct sources per {bin_words}");
+    // Merged bins hold summed packets but the busiest input bin's sources (sources cannot
+    // be added across bins); the x axis title says so.
+    let bins_note = if grid.merged() && !chart.sources.is_empty() {
+        format!("{width_words} (distinct sources: busiest {bin_words} in each)")
     } else {
-        (
-            format!("packets per {bin_words}"),
-            format!("distinct sources per {bin_words}"),
-        )
+        width_words.clone()
     };
 
     // Panels: both, or whichever has series (with no series at all, the packets panel).
@@ -125,7 +123,7 @@ pub(crate) fn svg(chart: &ObservationChart) -> Result<String, ChartError> {
         );
     }
     let last = spans.last().map_or(bottom, |a| a.y1);
-    let title = axes::time_title(scale.t0, scale.t1, &width_words);
+    let title = axes::time_title(scale.t0, scale.t1, &bins_note);
     axes::time_labels(&mut svg, &scale, &ticks, last, &title);
     Ok(svg.finish())
 }
@@ -163,10 +161,10 @@ fn colour_packets(layers: Vec<Layer>) -> Vec<Drawn> {
 }
 
 /// A source line named like a packet series takes its colour, so one signature reads the same
-/// in both panels; a lone line of its own (all sources) is dark grey; other lines take the
-/// colours the packets left unused.
+/// in both panels; the first line of its own (typically all sources together) is dark grey;
+/// further ones take the colours the packets left unused.
 fn colour_sources(layers: Vec<Layer>, packets: &[Drawn]) -> Vec<Drawn> {
-    let lone = layers.len() == 1;
+    let mut neutral_free = true;
     let mut free = palette::SERIES
         .iter()
         .filter(|c| !packets.iter().any(|p| p.colour == **c))
@@ -178,7 +176,7 @@ fn colour_sources(layers: Vec<Layer>, packets: &[Drawn]) -> Vec<Drawn> {
                 p.colour
             } else if layer.other {
                 palette::OTHER
-            } else if lone {
+            } else if std::mem::take(&mut neutral_free) {
                 palette::NEUTRAL_LINE
             } else {
                 free.next().copied().unwrap_or(palette::NEUTRAL_LINE)
@@ -349,7 +347,7 @@ fn draw_no_data(svg: &mut Svg, top: f64, bin_words: &str) {
         (x0 + x1) / 2.0,
         y1 + 52.0,
         style,
-        &format!("time (UTC), {bin_words} bins"),
+        &format!("time (UTC), bins of {bin_words}"),
     );
 }
 
