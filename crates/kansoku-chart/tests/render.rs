@@ -414,7 +414,11 @@ fn odd_inputs_render_as_observation_charts() {
                 sources,
             };
             let svg = svg_of_observation(&chart);
-            assert_eq!(texts(&svg, "title"), std::slice::from_ref(&chart.title), "{what}");
+            assert_eq!(
+                texts(&svg, "title"),
+                std::slice::from_ref(&chart.title),
+                "{what}"
+            );
             if i == 0 {
                 let png = render_observation(&chart, Format::Png)
                     .unwrap_or_else(|e| panic!("{what}: {e}"));
@@ -434,7 +438,11 @@ fn odd_inputs_render_as_heatmaps() {
             rows,
         };
         let svg = svg_of_heatmap(&map);
-        assert_eq!(texts(&svg, "title"), std::slice::from_ref(&map.title), "{what}");
+        assert_eq!(
+            texts(&svg, "title"),
+            std::slice::from_ref(&map.title),
+            "{what}"
+        );
         let png = render_heatmap(&map, Format::Png).unwrap_or_else(|e| panic!("{what}: {e}"));
         assert_eq!(decode(&png).0, 1200, "{what}");
     }
