@@ -77,6 +77,57 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         render_observation(&empty, Format::Png)?,
     )?;
 
+    // Edge cases: one point; odd names, more signatures than colours and a NaN.
+    let single = ObservationChart {
+        title: "A single bin".into(),
+        subtitle: Some("one point per series".into()),
+        bin_seconds: 300,
+        packets: vec![Series::new("blaster", vec![(synthetic::T0 + 3600, 1234.0)])],
+        sources: vec![Series::new(
+            "all sources",
+            vec![(synthetic::T0 + 3600, 56.0)],
+        )],
+    };
+    write(
+        "observation-single-point.png",
+        render_observation(&single, Format::Png)?,
+    )?;
+    let names = [
+        "<script>&amp;",
+        "a-signature-name-much-too-long-to-fit-in-any-legend-at-all",
+        "観測 (kansoku)",
+        "",
+        "other",
+    ];
+    let odd = ObservationChart {
+        title: "Odd names, NaN, and 14 signatures".into(),
+        subtitle: None,
+        bin_seconds: 3600,
+        packets: (0..14)
+            .map(|i| {
+                let name = names
+                    .get(i)
+                    .map_or_else(|| format!("sig-{i}"), |n| n.to_string());
+                let points = (0..48)
+                    .map(|h| {
+                        let v = if h == 20 {
+                            f64::NAN
+                        } else {
+                            (14.0 - i as f64) * (1.0 + (h % 7) as f64)
+                        };
+                        (synthetic::T0 + h * 3600, v)
+                    })
+                    .collect();
+                Series::new(name, points)
+            })
+            .collect(),
+        sources: vec![],
+    };
+    write(
+        "observation-odd-names.png",
+        render_observation(&odd, Format::Png)?,
+    )?;
+
     let heat = synthetic::port_heatmap(3, 300, 10, 5);
     for f in [Format::Svg, Format::Png] {
         write(

@@ -37,7 +37,6 @@ pub(crate) fn header(svg: &mut Svg, width: f64, title: &str, subtitle: Option<&s
     svg.raw(&escaped);
     svg.raw("</title>");
     let style = TextStyle {
-        bold: true,
         class: Some("title"),
         ..TextStyle::plain(title_size)
     };

@@ -303,7 +303,7 @@ fn draw_legend(svg: &mut Svg, kind: Kind, drawn: &[Drawn], x: f64, y: f64, h: f6
         .min((h - 20.0) / drawn.len().max(1) as f64)
         .max(11.0);
     let heading = TextStyle {
-        bold: true,
+        fill: MUTED,
         ..TextStyle::plain(LABEL_SIZE)
     };
     svg.text(x, y + 10.0, heading, legend_heading(kind));

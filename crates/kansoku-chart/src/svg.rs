@@ -26,13 +26,13 @@ impl Anchor {
     }
 }
 
-/// A text element's style.
+/// A text element's style. There is no bold: the PNG has only the regular face (a bold one
+/// would add 700 kB to every binary), and the SVG should look the same.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct TextStyle<'a> {
     pub size: f64,
     pub anchor: Anchor,
     pub fill: &'a str,
-    pub bold: bool,
     /// A class name, so that tests and style sheets can find the element.
     pub class: Option<&'a str>,
 }
@@ -43,7 +43,6 @@ impl TextStyle<'_> {
             size,
             anchor: Anchor::Start,
             fill: INK,
-            bold: false,
             class: None,
         }
     }
@@ -141,9 +140,6 @@ impl Svg {
             s.anchor.as_str(),
             s.fill
         );
-        if s.bold {
-            self.buf.push_str(r#" font-weight="bold""#);
-        }
         if let Some(class) = s.class {
             let _ = write!(self.buf, r#" class="{class}""#);
         }
