@@ -30,6 +30,13 @@ pub(crate) fn scale(max: f64, target: usize) -> Scale {
         step = 1.0;
     }
     let n = (max / step - 1e-9).ceil().max(1.0);
+    // Subnormal maxima underflow `raw` to zero; never build a runaway tick list.
+    if !(step.is_finite() && step > 0.0 && n <= 50.0) {
+        return Scale {
+            max: max.max(f64::MIN_POSITIVE),
+            ticks: vec![0.0, max],
+        };
+    }
     let top = n * step;
     let ticks = (0..=n as usize).map(|i| i as f64 * step).collect();
     Scale { max: top, ticks }
@@ -159,5 +166,9 @@ mod tests {
         assert!(s.max.is_finite() && s.max >= 1e300 && s.ticks.len() <= 7);
         let s = scale(f64::MAX / 2.0, 5);
         assert!(s.ticks.iter().all(|t| t.is_finite()));
+        for tiny in [5e-324, 1e-310, 1e-300] {
+            let s = scale(tiny, 5);
+            assert!(s.max > 0.0 && s.ticks.len() <= 51, "{tiny}: {s:?}");
+        }
     }
 }

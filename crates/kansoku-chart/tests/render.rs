@@ -496,3 +496,72 @@ fn long_spans_say_which_bins_are_drawn() {
         "{x_title:?}"
     );
 }
+
+/// Random charts: any number of series, times anywhere in `i64`, any `f64` values. Only the
+/// SVG is made for most of them (rasterising in a debug build is slow); a few become PNGs.
+#[test]
+fn random_inputs_never_fail() {
+    let mut rng = synthetic::Rng::new(42);
+    let specials = [
+        f64::NAN,
+        f64::INFINITY,
+        -1.0,
+        0.0,
+        5e-324,
+        1e308,
+        f64::MAX,
+        0.5,
+        3.0,
+    ];
+    for round in 0..100 {
+        let mut series = || -> Vec<Series> {
+            let n = (rng.next() * 12.0) as usize;
+            (0..n)
+                .map(|k| {
+                    let len = (rng.next() * 40.0) as usize;
+                    let wide = rng.next() < 0.2;
+                    let points = (0..len)
+                        .map(|_| {
+                            let t = if wide {
+                                ((rng.next() - 0.5) * 1.8e19) as i64
+                            } else {
+                                T0 + (rng.next() * 86_400.0 * 3.0) as i64
+                            };
+                            let v = if rng.next() < 0.2 {
+                                specials
+                                    [(rng.next() * specials.len() as f64) as usize % specials.len()]
+                            } else {
+                                rng.next() * 10f64.powf(rng.next() * 12.0)
+                            };
+                            (t, v)
+                        })
+                        .collect();
+                    Series::new(format!("s{k}"), points)
+                })
+                .collect()
+        };
+        let bins = [1, 60, 300, 3600, 86_400, 1 << 40];
+        let bin = bins[round % bins.len()];
+        let chart = ObservationChart {
+            title: format!("random {round}"),
+            subtitle: None,
+            bin_seconds: bin,
+            packets: series(),
+            sources: series(),
+        };
+        let map = Heatmap {
+            title: format!("random {round}"),
+            subtitle: None,
+            bin_seconds: bin,
+            rows: series(),
+        };
+        let svg = svg_of_observation(&chart);
+        assert_eq!(texts(&svg, "title").len(), 1, "round {round}");
+        let svg = svg_of_heatmap(&map);
+        assert_eq!(texts(&svg, "title").len(), 1, "round {round}");
+        if round % 50 == 0 {
+            decode(&render_observation(&chart, Format::Png).unwrap());
+            decode(&render_heatmap(&map, Format::Png).unwrap());
+        }
+    }
+}
