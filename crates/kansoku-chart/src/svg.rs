@@ -170,6 +170,9 @@ impl PathData {
     pub(crate) fn move_to(&mut self, x: f64, y: f64) {
         let _ = write!(self.d, "M{} {}", fmt(x), fmt(y));
     }
+    pub(crate) fn line_to(&mut self, x: f64, y: f64) {
+        let _ = write!(self.d, "L{} {}", fmt(x), fmt(y));
+    }
     pub(crate) fn horizontal_to(&mut self, x: f64) {
         let _ = write!(self.d, "H{}", fmt(x));
     }
@@ -245,6 +248,7 @@ mod tests {
         p.move_to(0.0, 0.0);
         p.horizontal_to(5.0);
         p.vertical_to(5.0);
+        p.line_to(1.0, 1.0);
         p.close();
         svg.path(p.as_str(), "none", "#000", 1.0, "");
         let doc = svg.finish();
