@@ -75,6 +75,7 @@ pub struct Series {
 }
 
 impl Series {
+    /// A series named `name` with `(bin start, value)` points.
     pub fn new(name: impl Into<String>, points: Vec<(i64, f64)>) -> Series {
         Series {
             name: name.into(),

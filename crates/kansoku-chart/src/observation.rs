@@ -3,7 +3,8 @@
 //!
 //! Bins are drawn as steps (flat across the bin's width) rather than as lines between bin
 //! starts: each bin is a count over its interval, and a step shows an empty bin as a flat
-//! zero where a line would suggest a ramp.
+//! zero where a line would suggest a ramp. Only when bins are narrower than a few pixels,
+//! where steps and a line look alike, is the cheaper line through bin centres drawn.
 
 use crate::axes::{self, LABEL_SIZE, PAD, TICK_SIZE, TIME_AXIS_HEIGHT, TimeScale, ValueAxis};
 use crate::bins::{self, Grid, Layer, MAX_BINS, Merge};
