@@ -33,7 +33,9 @@ pub use manifest::{FaultRecord, Manifest, ManifestEntry};
 pub use query::{OutputFormat, Query, write_batches};
 pub use report::{BackscatterOptions, Report, ReportOptions};
 pub use schema::Table;
-pub use series::{Scope, ScopeFilter, SeriesSet};
+pub use series::{
+    ChartScope, NamedSeries, ObservationSeries, Scope, ScopeFilter, SeriesSet, port_heatmap,
+};
 pub use writer::Staging;
 
 /// The store format version this code writes and reads.

@@ -145,7 +145,7 @@ impl SeriesSet {
             for b in &batches {
                 let (t, sig, n) = (
                     col::<Int64Array>(b, 0)?,
-                    col::<StringArray>(b, 1)?,
+                    &strings(b, 1)?,
                     col::<UInt64Array>(b, 2)?,
                 );
                 for i in 0..b.num_rows() {
@@ -169,6 +169,17 @@ fn int_at(batches: &[RecordBatch], column: usize) -> Option<i64> {
     (!a.is_empty() && a.is_valid(0)).then(|| a.value(0))
 }
 
+/// Column `i` as plain UTF-8, whatever string layout (Utf8, Utf8View, dictionary) the engine
+/// chose for it.
+fn strings(batch: &RecordBatch, i: usize) -> Result<StringArray, StoreError> {
+    let cast = arrow::compute::cast(batch.column(i), &arrow::datatypes::DataType::Utf8)
+        .map_err(|e| StoreError::Query(format!("column {i} of a series query: {e}")))?;
+    cast.as_any()
+        .downcast_ref::<StringArray>()
+        .cloned()
+        .ok_or_else(|| StoreError::Query(format!("column {i} of a series query is not text")))
+}
+
 fn col<T: 'static>(batch: &RecordBatch, i: usize) -> Result<&T, StoreError> {
     batch.column(i).as_any().downcast_ref::<T>().ok_or_else(|| {
         StoreError::Query(format!(
@@ -176,4 +187,152 @@ fn col<T: 'static>(batch: &RecordBatch, i: usize) -> Result<&T, StoreError> {
             batch.column(i).data_type()
         ))
     })
+}
+
+/// Named sparse series: (name, [(bin start in Unix seconds, value)]), as charts take them.
+pub type NamedSeries = Vec<(String, Vec<(i64, f64)>)>;
+
+/// What a chart shows: one port or one signature.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ChartScope {
+    Port { proto: u8, port: u16 },
+    Signature(String),
+}
+
+/// The series of a packet observation chart, at `bin_seconds` (a multiple of the store's bin
+/// gives exact bins; distinct sources merge the HLL sketches of the bins they cover).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ObservationSeries {
+    /// Packets per bin: for a port, one series per signature; for a signature, one per port.
+    pub packets: NamedSeries,
+    /// Distinct sources per bin (one series).
+    pub sources: Vec<(i64, f64)>,
+}
+
+/// SQL naming a (proto, dst_port) pair as `tcp/135`, `icmp/8.0`.
+const PORT_NAME: &str = "CASE WHEN proto IN (1, 58) THEN concat(CASE proto WHEN 1 THEN 'icmp' \
+     ELSE 'icmp6' END, '/', CAST(dst_port / 256 AS VARCHAR), '.', CAST(dst_port % 256 AS \
+     VARCHAR)) WHEN proto = 6 THEN concat('tcp/', CAST(dst_port AS VARCHAR)) WHEN proto = 17 \
+     THEN concat('udp/', CAST(dst_port AS VARCHAR)) ELSE concat('proto-', CAST(proto AS \
+     VARCHAR)) END";
+
+fn time_clauses(from_s: Option<i64>, to_s: Option<i64>) -> Vec<String> {
+    let mut clauses = Vec::new();
+    if let Some(from) = from_s {
+        clauses.push(format!("bin_start >= to_timestamp_seconds({from})"));
+    }
+    if let Some(to) = to_s {
+        clauses.push(format!("bin_start < to_timestamp_seconds({to})"));
+    }
+    clauses
+}
+
+/// `date_bin` of `bin_start` to `bin_seconds`, as Unix seconds.
+fn binned(bin_seconds: u32) -> String {
+    format!(
+        "to_unixtime(date_bin(INTERVAL '{bin_seconds} seconds', bin_start, \
+         TIMESTAMP '1970-01-01T00:00:00Z'))"
+    )
+}
+
+impl ObservationSeries {
+    pub fn read(
+        store: &Store,
+        scope: &ChartScope,
+        bin_seconds: u32,
+        from_s: Option<i64>,
+        to_s: Option<i64>,
+    ) -> Result<Self, StoreError> {
+        let query = Query::new(store)?;
+        let mut clauses = time_clauses(from_s, to_s);
+        let stack = match scope {
+            ChartScope::Port { proto, port } => {
+                clauses.push(format!("proto = {proto} AND dst_port = {port}"));
+                "signature".to_owned()
+            }
+            ChartScope::Signature(name) => {
+                clauses.push(format!("signature = '{}'", name.replace('\'', "''")));
+                PORT_NAME.to_owned()
+            }
+        };
+        let filter = format!("WHERE {}", clauses.join(" AND "));
+        let t = binned(bin_seconds);
+        let batches = query.sql(&format!(
+            "SELECT {t} AS t, {stack} AS name, CAST(sum(packets) AS DOUBLE) FROM observations \
+             {filter} GROUP BY 1, 2 ORDER BY 2, 1"
+        ))?;
+        let mut packets: BTreeMap<String, Vec<(i64, f64)>> = BTreeMap::new();
+        for b in &batches {
+            let (t, name, n) = (
+                col::<Int64Array>(b, 0)?,
+                &strings(b, 1)?,
+                col::<arrow::array::Float64Array>(b, 2)?,
+            );
+            for i in 0..b.num_rows() {
+                packets
+                    .entry(name.value(i).to_owned())
+                    .or_default()
+                    .push((t.value(i), n.value(i)));
+            }
+        }
+        let batches = query.sql(&format!(
+            "SELECT {t} AS t, hll_count(sources_hll) FROM observations {filter} GROUP BY 1 \
+             ORDER BY 1"
+        ))?;
+        let mut sources = Vec::new();
+        for b in &batches {
+            let (t, n) = (col::<Int64Array>(b, 0)?, col::<UInt64Array>(b, 1)?);
+            for i in 0..b.num_rows() {
+                sources.push((t.value(i), n.value(i) as f64));
+            }
+        }
+        // Largest stacks first, so the legend reads like the picture.
+        let mut packets: NamedSeries = packets.into_iter().collect();
+        packets.sort_by(|a, b| {
+            let total = |s: &[(i64, f64)]| s.iter().map(|p| p.1).sum::<f64>();
+            total(&b.1).total_cmp(&total(&a.1)).then(a.0.cmp(&b.0))
+        });
+        Ok(Self { packets, sources })
+    }
+}
+
+/// Packets per bin of the `top` busiest ports, busiest first: the rows of a port heatmap.
+pub fn port_heatmap(
+    store: &Store,
+    bin_seconds: u32,
+    top: usize,
+    from_s: Option<i64>,
+    to_s: Option<i64>,
+) -> Result<NamedSeries, StoreError> {
+    let query = Query::new(store)?;
+    let clauses = time_clauses(from_s, to_s);
+    let filter = if clauses.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", clauses.join(" AND "))
+    };
+    let t = binned(bin_seconds);
+    let batches = query.sql(&format!(
+        "WITH top AS (SELECT proto, dst_port, sum(packets) AS total FROM observations {filter} \
+         GROUP BY 1, 2 ORDER BY total DESC, proto, dst_port LIMIT {top}) \
+         SELECT {t} AS t, {PORT_NAME} AS name, CAST(sum(o.packets) AS DOUBLE), max(top.total) \
+         FROM observations o JOIN top USING (proto, dst_port) {filter} \
+         GROUP BY 1, 2 ORDER BY 4 DESC, 2, 1"
+    ))?;
+    let mut rows: NamedSeries = Vec::new();
+    for b in &batches {
+        let (t, name, n) = (
+            col::<Int64Array>(b, 0)?,
+            &strings(b, 1)?,
+            col::<arrow::array::Float64Array>(b, 2)?,
+        );
+        for i in 0..b.num_rows() {
+            let name = name.value(i);
+            match rows.last_mut() {
+                Some((last, points)) if last == name => points.push((t.value(i), n.value(i))),
+                _ => rows.push((name.to_owned(), vec![(t.value(i), n.value(i))])),
+            }
+        }
+    }
+    Ok(rows)
 }

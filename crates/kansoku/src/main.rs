@@ -29,6 +29,8 @@ enum Command {
     Sql(cmd::sql::SqlArgs),
     /// Outbreak alerts (onset, surge, decline) per port and signature.
     Alerts(cmd::alerts::AlertsArgs),
+    /// The packet observation chart of a port or signature, or a port heatmap (SVG, PNG).
+    Chart(cmd::chart::ChartArgs),
     /// Precision and recall of the classifier against a simulator ground truth.
     Evaluate(cmd::evaluate::EvaluateArgs),
     /// Write a simulated darknet capture with its ground truth.
@@ -44,6 +46,7 @@ fn main() -> ExitCode {
         Command::Report(args) => cmd::report::run(args),
         Command::Sql(args) => cmd::sql::run(args),
         Command::Alerts(args) => cmd::alerts::run(args),
+        Command::Chart(args) => cmd::chart::run(args),
         Command::Evaluate(args) => cmd::evaluate::run(args),
         Command::Simulate(args) => cmd::simulate::run(args),
         Command::Demo(args) => cmd::demo::run(args),

@@ -115,3 +115,109 @@ fn blaster_onset_is_alerted_within_30_minutes_and_baseline_days_stay_quiet() {
         assert_eq!(stored, alerts(&store, true), "seed {seed}");
     }
 }
+
+/// Legend entries of an SVG chart, in order.
+fn legend(svg: &str) -> Vec<String> {
+    svg.split(r#"class="legend">"#)
+        .skip(1)
+        .map(|rest| rest[..rest.find('<').unwrap()].to_owned())
+        .collect()
+}
+
+/// Every chart type renders from a real store, as SVG and PNG, with the series the store
+/// holds; the packet totals drawn equal the store's.
+#[test]
+fn charts_render_the_store_series_as_svg_and_png() {
+    let dir = tempfile::tempdir().unwrap();
+    let (pcap, store) = (dir.path().join("m.pcap"), dir.path().join("store"));
+    run(&[
+        "simulate",
+        "-o",
+        p(&pcap),
+        "--scenario",
+        "mixed-darknet",
+        "--days",
+        "1",
+        "--scale",
+        "0.3",
+    ]);
+    run(&["ingest", "--store", p(&store), p(&pcap)]);
+    let chart = |args: &[&str], file: &str| {
+        let out = dir.path().join(file);
+        let mut all = vec!["chart", "--store", p(&store), "-o", p(&out)];
+        all.extend_from_slice(args);
+        run(&all);
+        std::fs::read(out).unwrap()
+    };
+
+    // A port: packets stacked by signature, largest first, then distinct sources.
+    let svg = String::from_utf8(chart(&["--port", "tcp/445"], "445.svg")).unwrap();
+    assert!(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""));
+    assert!(svg.trim_end().ends_with("</svg>"));
+    assert!(svg.contains("Packet observation chart: tcp/445, per 5 min (UTC)"));
+    assert!(
+        svg.contains("2003"),
+        "the time axis is in 2003, the simulated year"
+    );
+    let series = legend(&svg);
+    assert!(series.len() >= 3, "{series:?}");
+    for name in ["sasser", "conficker", "distinct sources"] {
+        assert!(
+            series.iter().any(|s| s == name),
+            "{name} missing: {series:?}"
+        );
+    }
+    assert_eq!(series.last().unwrap(), "distinct sources");
+
+    // The series behind it add up to what SQL counts.
+    let opened = kansoku_store::Store::open(&store).unwrap();
+    let scope = kansoku_store::ChartScope::Port {
+        proto: 6,
+        port: 445,
+    };
+    let read = kansoku_store::ObservationSeries::read(&opened, &scope, 3600, None, None).unwrap();
+    let drawn: f64 = read.packets.iter().flat_map(|s| &s.1).map(|p| p.1).sum();
+    let out = run(&[
+        "sql",
+        "--store",
+        p(&store),
+        "--format",
+        "csv",
+        "SELECT sum(packets) FROM observations WHERE proto = 6 AND dst_port = 445",
+    ]);
+    let counted: f64 = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(drawn, counted);
+    assert!(
+        read.packets
+            .iter()
+            .all(|s| s.1.iter().all(|p| p.0 % 3600 == 0))
+    );
+
+    // A signature: packets stacked by port.
+    let svg =
+        String::from_utf8(chart(&["--signature", "slammer", "--bin", "1h"], "s.svg")).unwrap();
+    assert_eq!(legend(&svg), ["udp/1434", "distinct sources"]);
+
+    // The heatmap: one row per port, busiest first.
+    let svg = String::from_utf8(chart(&["--heatmap", "--top", "5"], "h.svg")).unwrap();
+    assert!(svg.contains("Busiest 5 ports"));
+
+    // PNG of each kind: a PNG signature and the picture's size in its header.
+    for (args, file) in [
+        (&["--port", "tcp/445"][..], "445.png"),
+        (&["--signature", "slammer"][..], "s.png"),
+        (&["--heatmap"][..], "h.png"),
+    ] {
+        let png = chart(args, file);
+        assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "{file}");
+        assert_eq!(&png[12..16], b"IHDR", "{file}");
+        let width = u32::from_be_bytes(png[16..20].try_into().unwrap());
+        assert!(width >= 800, "{file}: {width} px wide");
+    }
+}

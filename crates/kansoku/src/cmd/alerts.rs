@@ -62,7 +62,7 @@ impl AlertsArgs {
 }
 
 /// `tcp/135`, `udp/1434`, `icmp/8.0` (type.code), `icmp6/128.0`.
-fn parse_port(text: &str) -> Result<(u8, u16), String> {
+pub fn parse_port(text: &str) -> Result<(u8, u16), String> {
     let bad = || format!("`{text}` is not a port like tcp/135, udp/1434 or icmp/8.0");
     let (proto, port) = text.split_once('/').ok_or_else(bad)?;
     let proto = match proto {
@@ -82,7 +82,7 @@ fn parse_port(text: &str) -> Result<(u8, u16), String> {
     Ok((proto, port))
 }
 
-fn seconds(rfc3339: &Option<String>) -> Option<i64> {
+pub fn seconds(rfc3339: &Option<String>) -> Option<i64> {
     rfc3339.as_deref().and_then(|t| {
         chrono::DateTime::parse_from_rfc3339(t)
             .ok()

@@ -1,6 +1,7 @@
 //! One module per subcommand; each parses nothing itself (clap does) and prints its result.
 
 pub mod alerts;
+pub mod chart;
 pub mod demo;
 pub mod evaluate;
 pub mod ingest;

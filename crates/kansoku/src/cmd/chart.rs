@@ -1,0 +1,108 @@
+//! `kansoku chart`: the packet observation chart of a port or signature, or a heatmap of
+//! the busiest ports, as SVG or PNG.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::Args;
+use kansoku_chart::{
+    Format, Heatmap, ObservationChart, Series, render_heatmap, render_observation,
+};
+use kansoku_store::{ChartScope, ObservationSeries, Store, port_heatmap};
+
+use super::alerts::{parse_port, seconds};
+use crate::time::{parse_duration, parse_time};
+
+#[derive(Args, Debug)]
+#[command(group = clap::ArgGroup::new("what").required(true).args(["port", "signature", "heatmap"]))]
+pub struct ChartArgs {
+    /// Store directory.
+    #[arg(long)]
+    pub store: PathBuf,
+    /// Chart this port (tcp/135, udp/1434, icmp/8.0): packets stacked by signature.
+    #[arg(long, value_parser = parse_port)]
+    pub port: Option<(u8, u16)>,
+    /// Chart this signature (blaster, welchia, ...): packets stacked by port.
+    #[arg(long)]
+    pub signature: Option<String>,
+    /// A heatmap of the busiest ports over time instead.
+    #[arg(long)]
+    pub heatmap: bool,
+    /// Rows of the heatmap.
+    #[arg(long, default_value_t = 20)]
+    pub top: usize,
+    /// Bin of the chart: 5m, 1h, 1d (default: the store's bin).
+    #[arg(long, value_parser = parse_duration)]
+    pub bin: Option<u32>,
+    /// Start of the period (inclusive), as for `report`.
+    #[arg(long, value_parser = parse_time)]
+    pub from: Option<String>,
+    /// End of the period (exclusive).
+    #[arg(long, value_parser = parse_time)]
+    pub to: Option<String>,
+    /// Output file: .svg or .png.
+    #[arg(short, long)]
+    pub output: PathBuf,
+}
+
+pub fn run(args: ChartArgs) -> Result<bool> {
+    let format = Format::from_path(&args.output)?;
+    let store = Store::open(&args.store)?;
+    let store_bin = store.meta().bin_seconds;
+    let bin = args.bin.unwrap_or(store_bin);
+    if !bin.is_multiple_of(store_bin) {
+        anyhow::bail!(
+            "--bin {bin}s is not a multiple of the store's {store_bin}s bins; the chart would \
+             split stored bins"
+        );
+    }
+    let (from, to) = (seconds(&args.from), seconds(&args.to));
+    let bin_name = match bin {
+        b if b.is_multiple_of(86_400) => format!("{} d", b / 86_400),
+        b if b.is_multiple_of(3600) => format!("{} h", b / 3600),
+        b if b.is_multiple_of(60) => format!("{} min", b / 60),
+        b => format!("{b} s"),
+    };
+    let bytes = if args.heatmap {
+        let rows = port_heatmap(&store, bin, args.top, from, to)?;
+        let map = Heatmap {
+            title: format!("Busiest {} ports, packets per {bin_name}", rows.len()),
+            subtitle: Some(store.root().display().to_string()),
+            bin_seconds: i64::from(bin),
+            rows: rows
+                .into_iter()
+                .map(|(name, points)| Series::new(name, points))
+                .collect(),
+        };
+        render_heatmap(&map, format)?
+    } else {
+        let (scope, what) = match (&args.port, &args.signature) {
+            (Some((proto, port)), _) => (
+                ChartScope::Port {
+                    proto: *proto,
+                    port: *port,
+                },
+                kansoku_aggregate::PortName(*proto, *port).to_string(),
+            ),
+            (None, Some(name)) => (ChartScope::Signature(name.clone()), name.clone()),
+            (None, None) => unreachable!("clap requires one of --port, --signature, --heatmap"),
+        };
+        let series = ObservationSeries::read(&store, &scope, bin, from, to)?;
+        let chart = ObservationChart {
+            title: format!("Packet observation chart: {what}, per {bin_name} (UTC)"),
+            subtitle: Some(store.root().display().to_string()),
+            bin_seconds: i64::from(bin),
+            packets: series
+                .packets
+                .into_iter()
+                .map(|(name, points)| Series::new(name, points))
+                .collect(),
+            sources: vec![Series::new("distinct sources", series.sources)],
+        };
+        render_observation(&chart, format)?
+    };
+    std::fs::write(&args.output, bytes)
+        .with_context(|| format!("{}: cannot write", args.output.display()))?;
+    eprintln!("{}: written", args.output.display());
+    Ok(true)
+}
