@@ -296,6 +296,28 @@ impl ObservationSeries {
     }
 }
 
+/// The first and last bin (at `bin_seconds`, Unix seconds) holding any observation in the
+/// period: what a chart of one port spans, so that the days that port was silent show as
+/// zero rather than being cut off.
+pub fn store_span(
+    store: &Store,
+    bin_seconds: u32,
+    from_s: Option<i64>,
+    to_s: Option<i64>,
+) -> Result<Option<(i64, i64)>, StoreError> {
+    let clauses = time_clauses(from_s, to_s);
+    let filter = if clauses.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", clauses.join(" AND "))
+    };
+    let t = binned(bin_seconds);
+    let batches = Query::new(store)?.sql(&format!(
+        "SELECT min({t}), max({t}) FROM observations {filter}"
+    ))?;
+    Ok(int_at(&batches, 0).zip(int_at(&batches, 1)))
+}
+
 /// Packets per bin of the `top` busiest ports, busiest first: the rows of a port heatmap.
 pub fn port_heatmap(
     store: &Store,

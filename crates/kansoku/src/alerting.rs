@@ -46,7 +46,7 @@ pub fn compute(
                 target: target.clone(),
                 kind: alert.kind.as_str().to_owned(),
                 observed: alert.observed,
-                baseline: alert.baseline,
+                baseline: (alert.baseline * 1000.0).round() / 1000.0,
                 score: (alert.score * 100.0).round() / 100.0,
             });
         }

@@ -4,6 +4,7 @@
 mod alerting;
 mod cmd;
 mod pipeline;
+mod port;
 mod time;
 
 use std::process::ExitCode;

@@ -7,7 +7,7 @@ pub fn rfc3339(ns: i64) -> String {
     DateTime::from_timestamp_nanos(ns).to_rfc3339_opts(SecondsFormat::Micros, true)
 }
 
-/// Parse `90s`, `5m`, `1h` (or plain seconds) into seconds.
+/// Parse `90s`, `5m`, `1h`, `1d` (or plain seconds) into seconds.
 pub fn parse_duration(text: &str) -> Result<u32, String> {
     let text = text.trim();
     let (number, unit) = match text.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
@@ -21,7 +21,12 @@ pub fn parse_duration(text: &str) -> Result<u32, String> {
         "s" => 1,
         "m" => 60,
         "h" => 3600,
-        other => return Err(format!("unknown unit `{other}` in `{text}`: use s, m or h")),
+        "d" => 86_400,
+        other => {
+            return Err(format!(
+                "unknown unit `{other}` in `{text}`: use s, m, h or d"
+            ));
+        }
     };
     n.checked_mul(unit)
         .filter(|s| *s > 0)
@@ -48,6 +53,15 @@ pub fn parse_time(text: &str) -> Result<String, String> {
     Ok(utc.to_rfc3339_opts(SecondsFormat::Secs, true))
 }
 
+/// Unix seconds of a bound normalised by [`parse_time`].
+pub fn unix_seconds(rfc3339: &Option<String>) -> Option<i64> {
+    rfc3339.as_deref().and_then(|t| {
+        chrono::DateTime::parse_from_rfc3339(t)
+            .ok()
+            .map(|t| t.timestamp())
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -58,7 +72,8 @@ mod tests {
         assert_eq!(parse_duration("1h"), Ok(3600));
         assert_eq!(parse_duration("30"), Ok(30));
         assert!(parse_duration("0s").is_err());
-        assert!(parse_duration("5d").is_err());
+        assert_eq!(parse_duration("1d"), Ok(86_400));
+        assert!(parse_duration("5w").is_err());
         assert!(parse_duration("m").is_err());
     }
 

@@ -468,12 +468,29 @@ fn usage_errors_exit_with_2_and_store_errors_with_1() {
 }
 
 #[test]
-fn demo_prints_the_blaster_report() {
-    let out = run(&["demo"]);
+fn demo_prints_the_blaster_report_alerts_and_writes_the_chart() {
+    let dir = tempfile::tempdir().unwrap();
+    let chart = dir.path().join("demo.png");
+    let out = run(&["demo", "--chart", chart.to_str().unwrap()]);
     assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);
     assert!(text.contains("top ports"), "{text}");
     assert!(text.contains("| tcp/135"), "{text}");
+    let alerts = &text[text.find("outbreak alerts").expect("an alerts section")..];
+    let rows: Vec<&str> = alerts.lines().filter(|l| l.starts_with("| 2003")).collect();
+    assert!(
+        rows.iter().any(|r| r.starts_with("| 2003-08-11T")
+            && r.contains(" blaster ")
+            && r.contains(" onset ")),
+        "Blaster's onset on 2003-08-11 is alerted: {alerts}"
+    );
+    assert!(
+        rows.iter()
+            .all(|r| r.starts_with("| 2003-08-11T") || r.starts_with("| 2003-08-12T")),
+        "nothing is alerted on the two quiet days: {alerts}"
+    );
+    let png = fs::read(&chart).unwrap();
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
 }
 
 /// Every capture of ../shared/testdata ingests, and exits non-zero exactly for the captures

@@ -9,7 +9,8 @@ use kansoku_store::{ScopeFilter, Store, alerts_batch, write_batches};
 
 use super::Format;
 use crate::alerting;
-use crate::time::parse_time;
+use crate::port::parse_port;
+use crate::time::{parse_time, unix_seconds};
 
 #[derive(Args, Debug)]
 pub struct AlertsArgs {
@@ -61,35 +62,6 @@ impl AlertsArgs {
     }
 }
 
-/// `tcp/135`, `udp/1434`, `icmp/8.0` (type.code), `icmp6/128.0`.
-pub fn parse_port(text: &str) -> Result<(u8, u16), String> {
-    let bad = || format!("`{text}` is not a port like tcp/135, udp/1434 or icmp/8.0");
-    let (proto, port) = text.split_once('/').ok_or_else(bad)?;
-    let proto = match proto {
-        "tcp" => 6,
-        "udp" => 17,
-        "icmp" => 1,
-        "icmp6" => 58,
-        _ => return Err(bad()),
-    };
-    let port = if proto == 1 || proto == 58 {
-        let (t, c) = port.split_once('.').unwrap_or((port, "0"));
-        let (t, c): (u8, u8) = (t.parse().map_err(|_| bad())?, c.parse().map_err(|_| bad())?);
-        u16::from_be_bytes([t, c])
-    } else {
-        port.parse().map_err(|_| bad())?
-    };
-    Ok((proto, port))
-}
-
-pub fn seconds(rfc3339: &Option<String>) -> Option<i64> {
-    rfc3339.as_deref().and_then(|t| {
-        chrono::DateTime::parse_from_rfc3339(t)
-            .ok()
-            .map(|t| t.timestamp())
-    })
-}
-
 pub fn run(args: AlertsArgs) -> Result<bool> {
     let store = Store::open(&args.store)?;
     let filter = match (&args.port, &args.signature) {
@@ -103,26 +75,11 @@ pub fn run(args: AlertsArgs) -> Result<bool> {
     let rows = alerting::compute(
         &store,
         &filter,
-        seconds(&args.from),
-        seconds(&args.to),
+        unix_seconds(&args.from),
+        unix_seconds(&args.to),
         &args.config(),
     )?;
     let batch = alerts_batch(&rows)?;
     write_batches(&mut std::io::stdout().lock(), &[batch], args.format.into())?;
     Ok(true)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::parse_port;
-
-    #[test]
-    fn ports_parse_as_operators_write_them() {
-        assert_eq!(parse_port("tcp/135"), Ok((6, 135)));
-        assert_eq!(parse_port("udp/1434"), Ok((17, 1434)));
-        assert_eq!(parse_port("icmp/8.0"), Ok((1, 0x0800)));
-        assert!(parse_port("tcp/99999").is_err());
-        assert!(parse_port("sctp/1").is_err());
-        assert!(parse_port("135").is_err());
-    }
 }

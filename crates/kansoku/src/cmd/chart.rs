@@ -8,10 +8,10 @@ use clap::Args;
 use kansoku_chart::{
     Format, Heatmap, ObservationChart, Series, render_heatmap, render_observation,
 };
-use kansoku_store::{ChartScope, ObservationSeries, Store, port_heatmap};
+use kansoku_store::{ChartScope, ObservationSeries, Store, port_heatmap, store_span};
 
-use super::alerts::{parse_port, seconds};
-use crate::time::{parse_duration, parse_time};
+use crate::port::parse_port;
+use crate::time::{parse_duration, parse_time, unix_seconds};
 
 #[derive(Args, Debug)]
 #[command(group = clap::ArgGroup::new("what").required(true).args(["port", "signature", "heatmap"]))]
@@ -56,15 +56,26 @@ pub fn run(args: ChartArgs) -> Result<bool> {
              split stored bins"
         );
     }
-    let (from, to) = (seconds(&args.from), seconds(&args.to));
+    let (from, to) = (unix_seconds(&args.from), unix_seconds(&args.to));
     let bin_name = match bin {
         b if b.is_multiple_of(86_400) => format!("{} d", b / 86_400),
         b if b.is_multiple_of(3600) => format!("{} h", b / 3600),
         b if b.is_multiple_of(60) => format!("{} min", b / 60),
         b => format!("{b} s"),
     };
+    // Zero points at the ends of the store's period: a missing bin is zero to the chart, so
+    // this makes every chart span the whole period, quiet days included.
+    let span = store_span(&store, bin, from, to)?;
+    let pad = |points: &mut Vec<(i64, f64)>| {
+        if let Some((first, last)) = span {
+            points.extend([(first, 0.0), (last, 0.0)]);
+        }
+    };
     let bytes = if args.heatmap {
-        let rows = port_heatmap(&store, bin, args.top, from, to)?;
+        let mut rows = port_heatmap(&store, bin, args.top, from, to)?;
+        if let Some((_, points)) = rows.first_mut() {
+            pad(points);
+        }
         let map = Heatmap {
             title: format!("Busiest {} ports, packets per {bin_name}", rows.len()),
             subtitle: Some(store.root().display().to_string()),
@@ -87,7 +98,8 @@ pub fn run(args: ChartArgs) -> Result<bool> {
             (None, Some(name)) => (ChartScope::Signature(name.clone()), name.clone()),
             (None, None) => unreachable!("clap requires one of --port, --signature, --heatmap"),
         };
-        let series = ObservationSeries::read(&store, &scope, bin, from, to)?;
+        let mut series = ObservationSeries::read(&store, &scope, bin, from, to)?;
+        pad(&mut series.sources);
         let chart = ObservationChart {
             title: format!("Packet observation chart: {what}, per {bin_name} (UTC)"),
             subtitle: Some(store.root().display().to_string()),

@@ -1,14 +1,23 @@
-//! `kansoku demo`: the whole flow on a simulated Blaster outbreak, with nothing to set up.
+//! `kansoku demo`: the whole flow on a simulated Blaster outbreak, with nothing to set up:
+//! simulate, ingest, report, alerts, and the packet observation chart of TCP 135.
 
 use std::path::PathBuf;
 
 use anyhow::Result;
 use clap::Args;
+use kansoku_analyse::alerts::AlertConfig;
 use kansoku_sim::Config;
-use kansoku_store::{OutputFormat, Report, ReportOptions, Store};
+use kansoku_store::{
+    OutputFormat, Report, ReportOptions, ScopeFilter, Store, alerts_batch, write_batches,
+};
 
+use super::chart::{self, ChartArgs};
 use super::ingest::{self, IngestArgs};
 use super::simulate::write_capture;
+use crate::alerting;
+
+/// 2003-08-09T00:00:00Z: two quiet days of background before Blaster's 2003-08-11.
+const DEMO_START_S: u64 = 1_060_387_200;
 
 #[derive(Args, Debug)]
 pub struct DemoArgs {
@@ -16,6 +25,9 @@ pub struct DemoArgs {
     /// at the end).
     #[arg(long)]
     pub keep: Option<PathBuf>,
+    /// Where to write the packet observation chart of TCP 135 (.png or .svg).
+    #[arg(long, default_value = "kansoku-demo-tcp135.png")]
+    pub chart: PathBuf,
     /// Simulation seed.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
@@ -31,16 +43,22 @@ pub fn run(args: DemoArgs) -> Result<bool> {
         None => temp.path().to_path_buf(),
     };
     let capture = dir.join("blaster-2003.pcap");
-    let store = dir.join("store");
+    let store_dir = dir.join("store");
     let config = Config {
         seed: args.seed,
+        start: DEMO_START_S,
+        days: 4,
+        baseline_days: 2,
         ..Config::default()
     };
-    eprintln!("1/3 simulating W32/Blaster on a /16 darknet, 3 days from 2003-08-11 ...");
+    eprintln!(
+        "1/5 simulating a /16 darknet from 2003-08-09: two days of background, then \
+         W32/Blaster for two days ..."
+    );
     write_capture(&config, &capture, Some(&dir.join("truth.json")))?;
-    eprintln!("2/3 ingesting {} ...", capture.display());
+    eprintln!("2/5 ingesting {} ...", capture.display());
     let ok = ingest::run(IngestArgs {
-        store: store.clone(),
+        store: store_dir.clone(),
         sensor: "demo".into(),
         bin: None,
         rules: Vec::new(),
@@ -51,15 +69,42 @@ pub fn run(args: DemoArgs) -> Result<bool> {
         threads: None,
         inputs: vec![capture],
     })?;
-    eprintln!("3/3 report\n");
-    let report = Report::compute(&Store::open(&store)?, &ReportOptions::default())?;
-    report.write(&mut std::io::stdout().lock(), OutputFormat::Table)?;
+    let store = Store::open(&store_dir)?;
+    let mut out = std::io::stdout().lock();
+
+    eprintln!("3/5 report");
+    let report = Report::compute(&store, &ReportOptions::default())?;
+    report.write(&mut out, OutputFormat::Table)?;
+
+    eprintln!("4/5 outbreak alerts");
+    let alerts = alerting::compute(
+        &store,
+        &ScopeFilter::All,
+        None,
+        None,
+        &AlertConfig::default(),
+    )?;
+    println!("\noutbreak alerts");
+    write_batches(&mut out, &[alerts_batch(&alerts)?], OutputFormat::Table)?;
+
+    eprintln!("5/5 packet observation chart of tcp/135");
+    chart::run(ChartArgs {
+        store: store_dir.clone(),
+        port: Some((6, 135)),
+        signature: None,
+        heatmap: false,
+        top: 20,
+        bin: None,
+        from: None,
+        to: None,
+        output: args.chart.clone(),
+    })?;
     if args.keep.is_some() {
         eprintln!(
             "\nkept in {dir}; try: kansoku sql --store {store} \"SELECT bin_start, packets, \
              sources FROM observations WHERE dst_port = 135 ORDER BY bin_start\"",
             dir = dir.display(),
-            store = store.display()
+            store = store_dir.display()
         );
     }
     Ok(ok)
