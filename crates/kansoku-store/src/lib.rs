@@ -35,7 +35,7 @@ pub use report::{BackscatterOptions, Report, ReportOptions};
 pub use schema::Table;
 pub use series::{
     ChartScope, NamedSeries, ObservationSeries, Scope, ScopeFilter, SeriesSet, port_heatmap,
-    store_span,
+    sensors, store_span,
 };
 pub use writer::Staging;
 

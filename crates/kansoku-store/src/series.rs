@@ -318,6 +318,18 @@ pub fn store_span(
     Ok(int_at(&batches, 0).zip(int_at(&batches, 1)))
 }
 
+/// The sensors that observed anything, in name order: who a published chart credits.
+pub fn sensors(store: &Store) -> Result<Vec<String>, StoreError> {
+    let batches =
+        Query::new(store)?.sql("SELECT DISTINCT sensor FROM observations ORDER BY sensor")?;
+    let mut names = Vec::new();
+    for b in &batches {
+        let column = strings(b, 0)?;
+        names.extend((0..b.num_rows()).map(|i| column.value(i).to_owned()));
+    }
+    Ok(names)
+}
+
 /// Packets per bin of the `top` busiest ports, busiest first: the rows of a port heatmap.
 pub fn port_heatmap(
     store: &Store,

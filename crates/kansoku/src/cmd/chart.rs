@@ -8,7 +8,7 @@ use clap::Args;
 use kansoku_chart::{
     Format, Heatmap, ObservationChart, Series, render_heatmap, render_observation,
 };
-use kansoku_store::{ChartScope, ObservationSeries, Store, port_heatmap, store_span};
+use kansoku_store::{ChartScope, ObservationSeries, Store, port_heatmap, sensors, store_span};
 
 use crate::port::parse_port;
 use crate::time::{parse_duration, parse_time, unix_seconds};
@@ -71,6 +71,11 @@ pub fn run(args: ChartArgs) -> Result<bool> {
             points.extend([(first, 0.0), (last, 0.0)]);
         }
     };
+    let sensors = sensors(&store)?;
+    let subtitle = Some(match sensors.len() {
+        1 => format!("sensor {}", sensors[0]),
+        _ => format!("sensors {}", sensors.join(", ")),
+    });
     let bytes = if args.heatmap {
         let mut rows = port_heatmap(&store, bin, args.top, from, to)?;
         if let Some((_, points)) = rows.first_mut() {
@@ -78,7 +83,7 @@ pub fn run(args: ChartArgs) -> Result<bool> {
         }
         let map = Heatmap {
             title: format!("Busiest {} ports, packets per {bin_name}", rows.len()),
-            subtitle: Some(store.root().display().to_string()),
+            subtitle,
             bin_seconds: i64::from(bin),
             rows: rows
                 .into_iter()
@@ -102,7 +107,7 @@ pub fn run(args: ChartArgs) -> Result<bool> {
         pad(&mut series.sources);
         let chart = ObservationChart {
             title: format!("Packet observation chart: {what}, per {bin_name} (UTC)"),
-            subtitle: Some(store.root().display().to_string()),
+            subtitle,
             bin_seconds: i64::from(bin),
             packets: series
                 .packets
