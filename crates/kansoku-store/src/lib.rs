@@ -34,8 +34,8 @@ pub use query::{OutputFormat, Query, write_batches};
 pub use report::{BackscatterOptions, Report, ReportOptions};
 pub use schema::Table;
 pub use series::{
-    ChartScope, NamedSeries, ObservationSeries, Scope, ScopeFilter, SeriesSet, port_heatmap,
-    sensors, store_span,
+    ChartScope, NamedSeries, ObservationSeries, Scope, ScopeFilter, SeriesSet, SparseSeries,
+    port_heatmap, sensors, store_span,
 };
 pub use writer::Staging;
 

@@ -36,14 +36,39 @@ pub enum ScopeFilter {
     Signature(String),
 }
 
-/// Dense series over one time range: `values[i]` is the bin starting at
-/// `start_s + i * bin_seconds`; bins without traffic are 0.
+/// Series over one time range, kept sparse: a darknet sees tens of thousands of ports, most
+/// of them in a handful of bins, and a month of 5-minute bins for each would take gigabytes.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SeriesSet {
     pub start_s: i64,
     pub bin_seconds: u32,
     pub bins: usize,
-    pub series: Vec<(Scope, Vec<f64>)>,
+    pub series: Vec<(Scope, SparseSeries)>,
+}
+
+/// The bins of one series that saw traffic, as `(bin index, value)` in bin order; bin `i`
+/// starts at `start_s + i * bin_seconds` of its [`SeriesSet`].
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SparseSeries {
+    pub points: Vec<(usize, f64)>,
+}
+
+impl SparseSeries {
+    /// The largest value (0 for a series without points).
+    pub fn max(&self) -> f64 {
+        self.points.iter().map(|p| p.1).fold(0.0, f64::max)
+    }
+
+    /// Every bin of `0..bins`, zero where nothing was seen.
+    pub fn dense(&self, bins: usize) -> Vec<f64> {
+        let mut values = vec![0.0; bins];
+        for &(i, v) in &self.points {
+            if let Some(slot) = values.get_mut(i) {
+                *slot += v;
+            }
+        }
+        values
+    }
 }
 
 impl SeriesSet {
@@ -95,11 +120,11 @@ impl SeriesSet {
         // Never before the first data: zeros before it would read as a quiet history.
         let start_s = from_s.map_or(first, |f| f.div_euclid(bin) * bin).max(first);
         let bins = ((last - start_s) / bin + 1) as usize;
-        let mut series: BTreeMap<Scope, Vec<f64>> = BTreeMap::new();
+        let mut series: BTreeMap<Scope, SparseSeries> = BTreeMap::new();
         let mut put = |scope: Scope, t: i64, value: f64| {
             let i = ((t - start_s) / bin) as usize;
             if i < bins {
-                series.entry(scope).or_insert_with(|| vec![0.0; bins])[i] += value;
+                series.entry(scope).or_default().points.push((i, value));
             }
         };
         if matches!(filter, ScopeFilter::All | ScopeFilter::Port { .. }) {
@@ -153,6 +178,9 @@ impl SeriesSet {
                     put(scope, t.value(i), n.value(i) as f64);
                 }
             }
+        }
+        for s in series.values_mut() {
+            s.points.sort_unstable_by_key(|p| p.0);
         }
         Ok(Self {
             start_s,

@@ -5,7 +5,7 @@
 use anyhow::{Context, Result};
 use arrow::array::{Float64Array, StringArray, TimestampMicrosecondArray};
 use kansoku_aggregate::PortName;
-use kansoku_analyse::alerts::{AlertConfig, detect};
+use kansoku_analyse::alerts::{AlertConfig, can_alert, detect};
 use kansoku_store::{AlertRow, Query, Scope, ScopeFilter, SeriesSet, Store};
 
 const DAY_S: i64 = 86_400;
@@ -29,12 +29,16 @@ pub fn compute(
     let set = SeriesSet::distinct_sources(store, filter, read_from, to_s)?;
     let bin = i64::from(set.bin_seconds);
     let mut rows = Vec::new();
-    for (scope, values) in &set.series {
+    for (scope, sparse) in &set.series {
+        if !can_alert(sparse.max(), config) {
+            continue;
+        }
+        let values = sparse.dense(set.bins);
         let (kind, target) = match scope {
             Scope::Port { proto, port } => ("port", PortName(*proto, *port).to_string()),
             Scope::Signature(name) => ("signature", name.clone()),
         };
-        for alert in detect(values, set.bin_seconds, config) {
+        for alert in detect(&values, set.bin_seconds, config) {
             let at_s = set.start_s + alert.bin as i64 * bin;
             if from_s.is_some_and(|f| at_s < f) {
                 continue;
