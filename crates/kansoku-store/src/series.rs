@@ -82,27 +82,8 @@ impl SeriesSet {
     ) -> Result<Self, StoreError> {
         let bin_seconds = store.meta().bin_seconds;
         let query = Query::new(store)?;
-        let mut clauses = Vec::new();
-        if let Some(from) = from_s {
-            clauses.push(format!("bin_start >= to_timestamp_seconds({from})"));
-        }
-        if let Some(to) = to_s {
-            clauses.push(format!("bin_start < to_timestamp_seconds({to})"));
-        }
-        let range_clause = |extra: &[String]| {
-            let all: Vec<&String> = clauses.iter().chain(extra).collect();
-            if all.is_empty() {
-                String::new()
-            } else {
-                format!(
-                    "WHERE {}",
-                    all.iter()
-                        .map(|s| s.as_str())
-                        .collect::<Vec<_>>()
-                        .join(" AND ")
-                )
-            }
-        };
+        let clauses = time_clauses(from_s, to_s);
+        let range_clause = |extra: &[String]| where_clause(&[clauses.as_slice(), extra].concat());
         let range = query.sql(&format!(
             "SELECT CAST(min(bin_start) AS BIGINT) / 1000000, CAST(max(bin_start) AS BIGINT) / \
              1000000 FROM observations {}",
@@ -255,6 +236,15 @@ fn time_clauses(from_s: Option<i64>, to_s: Option<i64>) -> Vec<String> {
     clauses
 }
 
+/// `WHERE a AND b ...`, or nothing without clauses.
+fn where_clause(clauses: &[String]) -> String {
+    if clauses.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", clauses.join(" AND "))
+    }
+}
+
 /// `date_bin` of `bin_start` to `bin_seconds`, as Unix seconds.
 fn binned(bin_seconds: u32) -> String {
     format!(
@@ -283,7 +273,7 @@ impl ObservationSeries {
                 PORT_NAME.to_owned()
             }
         };
-        let filter = format!("WHERE {}", clauses.join(" AND "));
+        let filter = where_clause(&clauses);
         let t = binned(bin_seconds);
         let batches = query.sql(&format!(
             "SELECT {t} AS t, {stack} AS name, CAST(sum(packets) AS DOUBLE) FROM observations \
@@ -333,12 +323,7 @@ pub fn store_span(
     from_s: Option<i64>,
     to_s: Option<i64>,
 ) -> Result<Option<(i64, i64)>, StoreError> {
-    let clauses = time_clauses(from_s, to_s);
-    let filter = if clauses.is_empty() {
-        String::new()
-    } else {
-        format!("WHERE {}", clauses.join(" AND "))
-    };
+    let filter = where_clause(&time_clauses(from_s, to_s));
     let t = binned(bin_seconds);
     let batches = Query::new(store)?.sql(&format!(
         "SELECT min({t}), max({t}) FROM observations {filter}"
@@ -367,12 +352,7 @@ pub fn port_heatmap(
     to_s: Option<i64>,
 ) -> Result<NamedSeries, StoreError> {
     let query = Query::new(store)?;
-    let clauses = time_clauses(from_s, to_s);
-    let filter = if clauses.is_empty() {
-        String::new()
-    } else {
-        format!("WHERE {}", clauses.join(" AND "))
-    };
+    let filter = where_clause(&time_clauses(from_s, to_s));
     let t = binned(bin_seconds);
     let batches = query.sql(&format!(
         "WITH top AS (SELECT proto, dst_port, sum(packets) AS total FROM observations {filter} \
