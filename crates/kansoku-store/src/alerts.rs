@@ -5,11 +5,15 @@
 use std::fs::{self, File};
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, Float64Builder, StringBuilder, TimestampMicrosecondBuilder};
+use arrow::array::{
+    Array, ArrayRef, Float64Array, Float64Builder, StringBuilder, TimestampMicrosecondArray,
+    TimestampMicrosecondBuilder,
+};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use arrow::record_batch::RecordBatch;
 use parquet::arrow::ArrowWriter;
 
+use crate::query::Query;
 use crate::{Store, StoreError};
 
 /// File name of the alerts table under the store root.
@@ -96,4 +100,58 @@ impl Store {
         fs::rename(&tmp, &path).map_err(|e| StoreError::io(&path, e))?;
         Ok(())
     }
+}
+
+/// The stored alerts raised in `[from_s, to_s)` (Unix seconds; open-ended where `None`),
+/// ordered by time, scope, target and kind.
+pub fn read_alerts(
+    store: &Store,
+    from_s: Option<i64>,
+    to_s: Option<i64>,
+) -> Result<Vec<AlertRow>, StoreError> {
+    let mut clauses = Vec::new();
+    if let Some(from) = from_s {
+        clauses.push(format!("at >= to_timestamp_seconds({from})"));
+    }
+    if let Some(to) = to_s {
+        clauses.push(format!("at < to_timestamp_seconds({to})"));
+    }
+    let filter = crate::series::where_clause(&clauses);
+    let batches = Query::new(store)?.sql(&format!(
+        "SELECT at, first_bin, scope, target, kind, observed, baseline, score FROM alerts \
+         {filter} ORDER BY at, scope, target, kind"
+    ))?;
+    let mut rows = Vec::new();
+    for b in &batches {
+        let unexpected = || StoreError::Query("alerts table: unexpected column type".into());
+        let ts = |i: usize| {
+            b.column(i)
+                .as_any()
+                .downcast_ref::<TimestampMicrosecondArray>()
+                .ok_or_else(unexpected)
+        };
+        let text = |i: usize| crate::series::strings(b, i);
+        let number = |i: usize| {
+            b.column(i)
+                .as_any()
+                .downcast_ref::<Float64Array>()
+                .ok_or_else(unexpected)
+        };
+        let (at, first) = (ts(0)?, ts(1)?);
+        let (scope, target, kind) = (text(2)?, text(3)?, text(4)?);
+        let (observed, baseline, score) = (number(5)?, number(6)?, number(7)?);
+        for i in 0..b.num_rows() {
+            rows.push(AlertRow {
+                at_s: at.value(i).div_euclid(1_000_000),
+                first_bin_s: first.value(i).div_euclid(1_000_000),
+                scope: scope.value(i).to_owned(),
+                target: target.value(i).to_owned(),
+                kind: kind.value(i).to_owned(),
+                observed: observed.value(i),
+                baseline: baseline.value(i),
+                score: score.value(i),
+            });
+        }
+    }
+    Ok(rows)
 }

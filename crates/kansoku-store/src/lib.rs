@@ -28,7 +28,7 @@ use std::path::{Path, PathBuf};
 use kansoku_classify::Signatures;
 use serde::{Deserialize, Serialize};
 
-pub use alerts::{ALERTS_FILE, AlertRow, alerts_batch};
+pub use alerts::{ALERTS_FILE, AlertRow, alerts_batch, read_alerts};
 pub use manifest::{FaultRecord, Manifest, ManifestEntry};
 pub use query::{OutputFormat, Query, write_batches};
 pub use report::{BackscatterOptions, Report, ReportOptions};

@@ -180,7 +180,7 @@ fn int_at(batches: &[RecordBatch], column: usize) -> Option<i64> {
 
 /// Column `i` as plain UTF-8, whatever string layout (Utf8, Utf8View, dictionary) the engine
 /// chose for it.
-fn strings(batch: &RecordBatch, i: usize) -> Result<StringArray, StoreError> {
+pub(crate) fn strings(batch: &RecordBatch, i: usize) -> Result<StringArray, StoreError> {
     let cast = arrow::compute::cast(batch.column(i), &arrow::datatypes::DataType::Utf8)
         .map_err(|e| StoreError::Query(format!("column {i} of a series query: {e}")))?;
     cast.as_any()
@@ -237,7 +237,7 @@ fn time_clauses(from_s: Option<i64>, to_s: Option<i64>) -> Vec<String> {
 }
 
 /// `WHERE a AND b ...`, or nothing without clauses.
-fn where_clause(clauses: &[String]) -> String {
+pub(crate) fn where_clause(clauses: &[String]) -> String {
     if clauses.is_empty() {
         String::new()
     } else {

@@ -2,11 +2,10 @@
 //! for the `alerts` table. Shared by `kansoku alerts` (a batch scan of any range) and
 //! `kansoku ingest` (which refreshes the table for the time its new data covers).
 
-use anyhow::{Context, Result};
-use arrow::array::{Float64Array, StringArray, TimestampMicrosecondArray};
+use anyhow::Result;
 use kansoku_aggregate::PortName;
 use kansoku_analyse::alerts::{AlertConfig, can_alert, detect};
-use kansoku_store::{AlertRow, Query, Scope, ScopeFilter, SeriesSet, Store};
+use kansoku_store::{AlertRow, Scope, ScopeFilter, SeriesSet, Store, read_alerts};
 
 const DAY_S: i64 = 86_400;
 
@@ -64,53 +63,9 @@ pub fn compute(
 /// After an ingest whose data starts at `since_s`: recompute the alerts from there on and
 /// keep the stored ones raised before. Returns the alerts raised since `since_s`.
 pub fn refresh(store: &Store, since_s: i64, config: &AlertConfig) -> Result<Vec<AlertRow>> {
-    let mut rows = stored_before(store, since_s)?;
+    let mut rows = read_alerts(store, None, Some(since_s))?;
     let fresh = compute(store, &ScopeFilter::All, Some(since_s), None, config)?;
     rows.extend(fresh.iter().cloned());
     store.replace_alerts(&rows)?;
     Ok(fresh)
-}
-
-/// The stored alerts raised before `before_s`.
-fn stored_before(store: &Store, before_s: i64) -> Result<Vec<AlertRow>> {
-    let batches = Query::new(store)?.sql(&format!(
-        "SELECT at, first_bin, scope, target, kind, observed, baseline, score FROM alerts \
-         WHERE at < to_timestamp_seconds({before_s}) ORDER BY at, scope, target, kind"
-    ))?;
-    let mut rows = Vec::new();
-    for b in &batches {
-        let ts = |i| {
-            b.column(i)
-                .as_any()
-                .downcast_ref::<TimestampMicrosecondArray>()
-                .context("alerts table: unexpected column type")
-        };
-        let text = |i| {
-            b.column(i)
-                .as_any()
-                .downcast_ref::<StringArray>()
-                .context("alerts table: unexpected column type")
-        };
-        let number = |i| {
-            b.column(i)
-                .as_any()
-                .downcast_ref::<Float64Array>()
-                .context("alerts table: unexpected column type")
-        };
-        let (at, first, scope, target, kind) = (ts(0)?, ts(1)?, text(2)?, text(3)?, text(4)?);
-        let (observed, baseline, score) = (number(5)?, number(6)?, number(7)?);
-        for i in 0..b.num_rows() {
-            rows.push(AlertRow {
-                at_s: at.value(i).div_euclid(1_000_000),
-                first_bin_s: first.value(i).div_euclid(1_000_000),
-                scope: scope.value(i).to_owned(),
-                target: target.value(i).to_owned(),
-                kind: kind.value(i).to_owned(),
-                observed: observed.value(i),
-                baseline: baseline.value(i),
-                score: score.value(i),
-            });
-        }
-    }
-    Ok(rows)
 }
