@@ -132,7 +132,7 @@ impl fmt::Display for PortCount {
 }
 
 /// A (protocol, port) pair in the form operators write it: `tcp/135`, `icmp/8.0`.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PortName(pub u8, pub u16);
 
 impl fmt::Display for PortName {
@@ -148,6 +148,32 @@ impl fmt::Display for PortName {
     }
 }
 
+/// Parses what [`PortName`] displays: `tcp/135`, `udp/1434`, `icmp/8.0` (type.code; a bare
+/// type means code 0), `icmp6/128.0`, as operators type them.
+impl std::str::FromStr for PortName {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        let bad = || format!("`{text}` is not a port like tcp/135, udp/1434 or icmp/8.0");
+        let (proto, port) = text.split_once('/').ok_or_else(bad)?;
+        let proto = match proto {
+            "tcp" => 6,
+            "udp" => 17,
+            "icmp" => 1,
+            "icmp6" => 58,
+            _ => return Err(bad()),
+        };
+        let port = if proto == 1 || proto == 58 {
+            let (t, c) = port.split_once('.').unwrap_or((port, "0"));
+            let (t, c): (u8, u8) = (t.parse().map_err(|_| bad())?, c.parse().map_err(|_| bad())?);
+            u16::from_be_bytes([t, c])
+        } else {
+            port.parse().map_err(|_| bad())?
+        };
+        Ok(PortName(proto, port))
+    }
+}
+
 /// IANA protocol number to the name reports use.
 pub fn proto_name(proto: u8) -> String {
     match proto {
@@ -156,5 +182,27 @@ pub fn proto_name(proto: u8) -> String {
         1 => "icmp".into(),
         58 => "icmp6".into(),
         p => format!("proto-{p}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::PortName;
+
+    #[test]
+    fn port_names_parse_as_operators_write_them_and_round_trip() {
+        for (text, name) in [
+            ("tcp/135", PortName(6, 135)),
+            ("udp/1434", PortName(17, 1434)),
+            ("icmp/8.0", PortName(1, 0x0800)),
+            ("icmp6/128.0", PortName(58, 0x8000)),
+        ] {
+            assert_eq!(text.parse::<PortName>(), Ok(name));
+            assert_eq!(name.to_string(), text);
+        }
+        assert_eq!("icmp/8".parse::<PortName>(), Ok(PortName(1, 0x0800)));
+        for bad in ["tcp/99999", "sctp/1", "135", "icmp/300.0", "tcp/"] {
+            assert!(bad.parse::<PortName>().is_err(), "{bad}");
+        }
     }
 }

@@ -4,7 +4,6 @@
 mod alerting;
 mod cmd;
 mod pipeline;
-mod port;
 mod time;
 
 use std::process::ExitCode;

@@ -4,12 +4,12 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 use clap::Args;
+use kansoku_aggregate::PortName;
 use kansoku_analyse::alerts::AlertConfig;
 use kansoku_store::{ScopeFilter, Store, alerts_batch, write_batches};
 
 use super::Format;
 use crate::alerting;
-use crate::port::parse_port;
 use crate::time::{parse_time, unix_seconds};
 
 #[derive(Args, Debug)]
@@ -25,8 +25,8 @@ pub struct AlertsArgs {
     #[arg(long, value_parser = parse_time)]
     pub to: Option<String>,
     /// Only this port: tcp/135, udp/1434, icmp/8.0.
-    #[arg(long, value_parser = parse_port, conflicts_with = "signature")]
-    pub port: Option<(u8, u16)>,
+    #[arg(long, conflicts_with = "signature")]
+    pub port: Option<PortName>,
     /// Only this signature: blaster, welchia, ...
     #[arg(long)]
     pub signature: Option<String>,
@@ -65,7 +65,7 @@ impl AlertsArgs {
 pub fn run(args: AlertsArgs) -> Result<bool> {
     let store = Store::open(&args.store)?;
     let filter = match (&args.port, &args.signature) {
-        (Some((proto, port)), _) => ScopeFilter::Port {
+        (Some(PortName(proto, port)), _) => ScopeFilter::Port {
             proto: *proto,
             port: *port,
         },

@@ -5,12 +5,12 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::Args;
+use kansoku_aggregate::PortName;
 use kansoku_chart::{
     Format, Heatmap, ObservationChart, Series, render_heatmap, render_observation,
 };
 use kansoku_store::{ChartScope, ObservationSeries, Store, port_heatmap, sensors, store_span};
 
-use crate::port::parse_port;
 use crate::time::{parse_duration, parse_time, unix_seconds};
 
 #[derive(Args, Debug)]
@@ -20,8 +20,8 @@ pub struct ChartArgs {
     #[arg(long)]
     pub store: PathBuf,
     /// Chart this port (tcp/135, udp/1434, icmp/8.0): packets stacked by signature.
-    #[arg(long, value_parser = parse_port)]
-    pub port: Option<(u8, u16)>,
+    #[arg(long)]
+    pub port: Option<PortName>,
     /// Chart this signature (blaster, welchia, ...): packets stacked by port.
     #[arg(long)]
     pub signature: Option<String>,
@@ -93,12 +93,12 @@ pub fn run(args: ChartArgs) -> Result<bool> {
         render_heatmap(&map, format)?
     } else {
         let (scope, what) = match (&args.port, &args.signature) {
-            (Some((proto, port)), _) => (
+            (Some(PortName(proto, port)), _) => (
                 ChartScope::Port {
                     proto: *proto,
                     port: *port,
                 },
-                kansoku_aggregate::PortName(*proto, *port).to_string(),
+                PortName(*proto, *port).to_string(),
             ),
             (None, Some(name)) => (ChartScope::Signature(name.clone()), name.clone()),
             (None, None) => unreachable!("clap requires one of --port, --signature, --heatmap"),

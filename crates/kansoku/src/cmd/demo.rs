@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 use clap::Args;
+use kansoku_aggregate::PortName;
 use kansoku_analyse::alerts::AlertConfig;
 use kansoku_sim::Config;
 use kansoku_store::{
@@ -90,7 +91,7 @@ pub fn run(args: DemoArgs) -> Result<bool> {
     eprintln!("5/5 packet observation chart of tcp/135");
     chart::run(ChartArgs {
         store: store_dir.clone(),
-        port: Some((6, 135)),
+        port: Some(PortName(6, 135)),
         signature: None,
         heatmap: false,
         top: 20,
