@@ -1269,12 +1269,22 @@ mod tests {
             },
             skip_unassigned: false,
         };
-        let doc = document(group(&dir, &rows, &options).unwrap());
+        let mut doc = document(group(&dir, &rows, &options).unwrap());
+        // As an ASN database fills it in.
+        doc.owners[0].asn = Some(64500);
         let mut text = Vec::new();
         write(&mut text, &doc, Format::Json).unwrap();
         let json: serde_json::Value = serde_json::from_slice(&text).unwrap();
         validate(&json).unwrap();
         assert_eq!(json["schema"], SCHEMA);
+        // So does the example in docs/owners.md.
+        let docs = include_str!("../../../docs/owners.md");
+        let example = docs
+            .split("```json\n")
+            .nth(1)
+            .and_then(|rest| rest.split("```").next())
+            .expect("docs/owners.md has a JSON example");
+        validate(&serde_json::from_str(example).unwrap()).unwrap();
         // The closed schema catches drift: an undocumented field fails.
         let mut extra = json.clone();
         extra["owners"][0]["hosts"][0]["note"] = "x".into();
