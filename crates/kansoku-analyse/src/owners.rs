@@ -60,6 +60,10 @@ fn mapped(ip: IpAddr) -> u128 {
     }
 }
 
+fn is_v4_mapped(a: u128) -> bool {
+    a >> 32 == 0xffff
+}
+
 fn mask(len: u8) -> u128 {
     if len == 0 {
         0
@@ -71,15 +75,14 @@ fn mask(len: u8) -> u128 {
 impl Prefix {
     /// The prefix of `len` bits (in `ip`'s own family) around `ip`, host bits cleared.
     pub fn new(ip: IpAddr, len: u8) -> Option<Self> {
-        let (v4, offset) = match ip {
-            IpAddr::V4(_) => (true, 96),
-            IpAddr::V6(_) => (false, 0),
-        };
+        let offset = if ip.is_ipv4() { 96 } else { 0 };
         let len = len.checked_add(offset).filter(|l| *l <= 128)?;
+        let bits = mapped(ip) & mask(len);
         Some(Self {
-            bits: mapped(ip) & mask(len),
+            bits,
             len,
-            v4,
+            // An IPv6 prefix inside ::ffff:0:0/96 holds the same hosts as an IPv4 one.
+            v4: len >= 96 && is_v4_mapped(bits),
         })
     }
 
@@ -109,10 +112,6 @@ impl Prefix {
             ));
         }
         Ok(prefix)
-    }
-
-    pub fn contains(&self, ip: IpAddr) -> bool {
-        mapped(ip) & mask(self.len) == self.bits
     }
 }
 
@@ -297,21 +296,26 @@ impl PrefixOwners {
         &self.owners
     }
 
-    /// The owner of the longest prefix containing `ip`.
+    /// The owner of the longest prefix containing `ip`. IPv4 addresses match IPv4 prefixes
+    /// only: an IPv6 `::/0` is not the owner of all of IPv4.
     pub fn lookup(&self, ip: IpAddr) -> Option<(&PrefixOwner, Prefix)> {
         let a = mapped(ip);
-        self.by_len.iter().find_map(|(len, nets)| {
-            let bits = a & mask(*len);
-            nets.get(&bits).map(|&i| {
-                let owner = &self.owners[i];
-                let prefix = *owner
-                    .prefixes
-                    .iter()
-                    .find(|p| p.len == *len && p.bits == bits)
-                    .expect("indexed prefixes belong to their owner");
-                (owner, prefix)
+        let min_len = if is_v4_mapped(a) { 96 } else { 0 };
+        self.by_len
+            .iter()
+            .filter(|(len, _)| *len >= min_len)
+            .find_map(|(len, nets)| {
+                let bits = a & mask(*len);
+                nets.get(&bits).map(|&i| {
+                    let owner = &self.owners[i];
+                    let prefix = *owner
+                        .prefixes
+                        .iter()
+                        .find(|p| p.len == *len && p.bits == bits)
+                        .expect("indexed prefixes belong to their owner");
+                    (owner, prefix)
+                })
             })
-        })
     }
 }
 
@@ -979,16 +983,26 @@ mod tests {
             Prefix::parse("192.0.2.1").unwrap().to_string(),
             "192.0.2.1/32"
         );
-        let p = Prefix::parse("192.0.2.0/24").unwrap();
-        assert!(p.contains(ip("192.0.2.255")) && !p.contains(ip("192.0.3.0")));
-        assert!(
-            !p.contains(ip("::c000:200")),
-            "an IPv6 address is not in an IPv4 prefix"
-        );
-        assert!(
-            !Prefix::parse("0.0.0.0/0")
-                .unwrap()
-                .contains(ip("2001:db8::1"))
+        let contains = |prefix: &str, a: &str| {
+            let owner = PrefixOwner {
+                name: "x".into(),
+                contact: None,
+                prefixes: vec![Prefix::parse(prefix).unwrap()],
+            };
+            PrefixOwners::new(vec![owner]).lookup(ip(a)).is_some()
+        };
+        assert!(contains("192.0.2.0/24", "192.0.2.255"));
+        assert!(!contains("192.0.2.0/24", "192.0.3.0"));
+        // An IPv4 prefix holds IPv4 addresses only (and IPv4-mapped IPv6, the same hosts).
+        assert!(!contains("192.0.2.0/24", "::c000:200"));
+        assert!(contains("192.0.2.0/24", "::ffff:192.0.2.1"));
+        assert!(!contains("0.0.0.0/0", "2001:db8::1"));
+        assert!(contains("::/0", "2001:db8::1"));
+        assert!(!contains("::/0", "192.0.2.1"));
+        assert!(contains("::ffff:192.0.2.0/120", "192.0.2.1"));
+        assert_eq!(
+            Prefix::parse("::ffff:192.0.2.0/120").unwrap().to_string(),
+            "192.0.2.0/24"
         );
         let e = Prefix::parse("10.1.2.3/8").unwrap_err();
         assert!(e.contains("did you mean 10.0.0.0/8"), "{e}");
