@@ -640,3 +640,74 @@ fn bad_input_is_named_with_its_file_and_line() {
         &["not a kansoku store"],
     );
 }
+
+/// A capture of TCP SYNs to port 445 from one IPv6 host, on Ethernet.
+fn ipv6_scan_pcap(src: std::net::Ipv6Addr) -> Vec<u8> {
+    let mut pcap = Vec::new();
+    // Global header: magic, version 2.4, zone, sigfigs, snaplen, Ethernet.
+    pcap.extend(0xa1b2_c3d4u32.to_le_bytes());
+    pcap.extend(2u16.to_le_bytes());
+    pcap.extend(4u16.to_le_bytes());
+    for word in [0u32, 0, 65_535, 1] {
+        pcap.extend(word.to_le_bytes());
+    }
+    for i in 0..3u8 {
+        let mut frame = vec![0x02, 0, 0, 0, 0, 1, 0x02, 0, 0, 0, 0, 2, 0x86, 0xdd];
+        // IPv6: version 6, payload 20 bytes of TCP, hop limit 64.
+        frame.extend([0x60, 0, 0, 0, 0, 20, 6, 64]);
+        frame.extend(src.octets());
+        let dst = std::net::Ipv6Addr::new(0x2001, 0xdb8, 0xffff, 0, 0, 0, 0, u16::from(i) + 1);
+        frame.extend(dst.octets());
+        // TCP SYN 40000 -> 445, window 8192.
+        frame.extend(40_000u16.to_be_bytes());
+        frame.extend(445u16.to_be_bytes());
+        frame.extend(1000u32.to_be_bytes());
+        frame.extend([0, 0, 0, 0, 0x50, 0x02, 0x20, 0x00, 0, 0, 0, 0]);
+        let seconds = 1_060_617_600 + u32::from(i);
+        for word in [seconds, 0, frame.len() as u32, frame.len() as u32] {
+            pcap.extend(word.to_le_bytes());
+        }
+        pcap.extend(frame);
+    }
+    pcap
+}
+
+#[test]
+fn ipv6_sources_match_ipv6_prefixes_and_are_unassigned_in_an_ipv4_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let (pcap, store) = (dir.path().join("v6.pcap"), dir.path().join("store"));
+    let src: std::net::Ipv6Addr = "2001:db8:1::7".parse().unwrap();
+    std::fs::write(&pcap, ipv6_scan_pcap(src)).unwrap();
+    run(&["ingest", "--store", p(&store), p(&pcap)]);
+
+    let prefixes = dir.path().join("owners.csv");
+    std::fs::write(
+        &prefixes,
+        "prefix,owner,contact\n0.0.0.0/0,All IPv4,\n2001:db8::/32,Doc Net,noc@doc.example\n\
+         2001:db8:1::/48,Doc Lab,\n",
+    )
+    .unwrap();
+    let doc = json_report(&["owners", "--store", p(&store), "--prefixes", p(&prefixes)]);
+    let owners = doc["owners"].as_array().unwrap();
+    assert_eq!(owners.len(), 1, "{doc}");
+    assert_eq!(owners[0]["name"], "Doc Lab");
+    let host = &owners[0]["hosts"][0];
+    assert_eq!(host["src"], src.to_string());
+    assert_eq!(host["prefix"], "2001:db8:1::/48");
+    assert_eq!(host["kind"], "scanning");
+    assert_eq!(host["signature"], "scan/tcp/445");
+    assert_eq!(host["packets"], 3);
+
+    // An IPv4-only ASN database knows no owner for it.
+    let db = dir.path().join("v4.mmdb");
+    std::fs::write(
+        &db,
+        mmdb::asn_database(&[(Ipv4Addr::new(0, 0, 0, 0), 1, 64500, "Low Half")]),
+    )
+    .unwrap();
+    let doc = json_report(&["owners", "--store", p(&store), "--asn-db", p(&db)]);
+    let owners = doc["owners"].as_array().unwrap();
+    assert_eq!(owners.len(), 1, "{doc}");
+    assert_eq!(owners[0]["name"], "unassigned");
+    assert_eq!(owners[0]["hosts"][0]["src"], src.to_string());
+}
