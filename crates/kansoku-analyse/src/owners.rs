@@ -175,11 +175,14 @@ impl PrefixOwners {
         };
         let mut columns: Option<(usize, usize, Option<usize>)> = None;
         let mut owners: Vec<PrefixOwner> = Vec::new();
+        // Owner name -> (index, line its contact came from).
         let mut owner_index: HashMap<String, (usize, u64)> = HashMap::new();
         let mut seen: HashMap<Prefix, u64> = HashMap::new();
         let mut record = csv::StringRecord::new();
         // One record per line, so that errors name the line an editor shows (the csv
         // crate's own positions do not count comment lines).
+        // Spreadsheets often save CSV with a UTF-8 byte order mark.
+        let text = text.strip_prefix(b"\xef\xbb\xbf").unwrap_or(text);
         for (n, text) in text.split(|b| *b == b'\n').enumerate() {
             let line = n as u64 + 1;
             let trimmed = text.trim_ascii();
@@ -242,19 +245,23 @@ impl PrefixOwners {
                     format!("{prefix} is listed again (first on line {first})"),
                 ));
             }
-            match owner_index.get(&name) {
-                Some(&(i, first)) => {
-                    let owner: &mut PrefixOwner = &mut owners[i];
+            match owner_index.get_mut(&name) {
+                Some((i, contact_line)) => {
+                    let owner: &mut PrefixOwner = &mut owners[*i];
                     match (&owner.contact, contact) {
                         (Some(a), Some(b)) if *a != b => {
                             return Err(error(
                                 line,
                                 format!(
-                                    "owner `{name}` has contact `{b}` here but `{a}` on line {first}"
+                                    "owner `{name}` has contact `{b}` here but `{a}` on line \
+                                     {contact_line}"
                                 ),
                             ));
                         }
-                        (None, Some(b)) => owner.contact = Some(b),
+                        (None, Some(b)) => {
+                            owner.contact = Some(b);
+                            *contact_line = line;
+                        }
                         _ => {}
                     }
                     owner.prefixes.push(prefix);
@@ -1086,6 +1093,14 @@ mod tests {
         assert!(e.starts_with("owners.csv:2: unbalanced quotes"), "{e}");
         let e = err("# nothing\n");
         assert!(e.starts_with("owners.csv:1: empty"), "{e}");
+        let e = err("prefix,owner,contact\n10.0.0.0/8,A,\n11.0.0.0/8,A,a@x\n12.0.0.0/8,A,b@x\n");
+        assert!(
+            e.contains(":4: owner `A` has contact `b@x` here but `a@x` on line 3"),
+            "{e}"
+        );
+        // A byte order mark and CRLF line ends, as spreadsheets write them.
+        let o = owners("\u{feff}prefix,owner\r\n192.0.2.0/24,A\r\n").unwrap();
+        assert_eq!(o.lookup(ip("192.0.2.9")).unwrap().0.name, "A");
         // Column order is free; extra columns are ignored.
         let o = owners("owner,note,prefix\nA,x,192.0.2.0/24\n").unwrap();
         assert_eq!(o.lookup(ip("192.0.2.9")).unwrap().0.name, "A");
