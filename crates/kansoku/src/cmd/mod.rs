@@ -5,6 +5,7 @@ pub mod chart;
 pub mod demo;
 pub mod evaluate;
 pub mod ingest;
+pub mod owners;
 pub mod report;
 pub mod simulate;
 pub mod sql;
