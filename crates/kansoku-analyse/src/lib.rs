@@ -3,3 +3,4 @@
 //! this crate builds and tests in seconds.
 
 pub mod alerts;
+pub mod estimate;

@@ -31,6 +31,9 @@ enum Command {
     Alerts(cmd::alerts::AlertsArgs),
     /// The packet observation chart of a port or signature, or a port heatmap (SVG, PNG).
     Chart(cmd::chart::ChartArgs),
+    /// The infected population behind a signature's sources over time, with a logistic fit
+    /// (plateau, doubling time), bands, and the verdict on each assumption.
+    Estimate(cmd::estimate::EstimateArgs),
     /// Precision and recall of the classifier against a simulator ground truth.
     Evaluate(cmd::evaluate::EvaluateArgs),
     /// Write a simulated darknet capture with its ground truth.
@@ -47,6 +50,7 @@ fn main() -> ExitCode {
         Command::Sql(args) => cmd::sql::run(args),
         Command::Alerts(args) => cmd::alerts::run(args),
         Command::Chart(args) => cmd::chart::run(args),
+        Command::Estimate(args) => cmd::estimate::run(args),
         Command::Evaluate(args) => cmd::evaluate::run(args),
         Command::Simulate(args) => cmd::simulate::run(args),
         Command::Demo(args) => cmd::demo::run(args),
