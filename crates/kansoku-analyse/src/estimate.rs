@@ -33,7 +33,10 @@
 //!
 //! The band comes from Chao's bootstrap: `N̂` hosts, `N̂ − S` of them never seen, resampled
 //! with replacement (seeded, so runs repeat). Its lower edge is extended to Chao's bound, the
-//! allowance for active times that are not exponential. A logistic curve
+//! allowance for active times that are not exponential; its upper edge is at least the
+//! estimate with `f₁` at its exact Poisson upper limit (resampling cannot produce singletons
+//! that were never observed) and the estimate with the sources that another fingerprint
+//! claimed after one or two probes (see [`estimate`]). A logistic curve
 //! `N(t) = K/(1 + exp(−g(t − t₀)))` (Staniford, Paxson, Weaver, "How to 0wn the Internet in
 //! Your Spare Time", USENIX Security 2002) is fitted to the hourly estimates by weighted
 //! least squares (weights from the bootstrap variance) and to every bootstrap replicate,
