@@ -42,6 +42,7 @@ mod scenario;
 mod time;
 mod truth;
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::io::{self, Write};
 use std::str::FromStr;
@@ -49,7 +50,7 @@ use std::str::FromStr;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-pub use truth::{Truth, TruthSource};
+pub use truth::{Population, Truth, TruthSource};
 
 use net::{AddressPool, Prefix, dotted};
 use scenario::{
@@ -339,6 +340,14 @@ pub fn simulate<W: Write>(config: &Config, out: W) -> io::Result<(Summary, Truth
     ));
     let summary = engine::run(&env, &mut sources, &mut rng, out)?;
 
+    let mut infected: BTreeMap<String, Vec<u64>> = BTreeMap::new();
+    for s in &sources {
+        if let Some(t) = s.infected_us {
+            let class = s.behaviour.class().as_str().to_owned();
+            infected.entry(class).or_default().push(t);
+        }
+    }
+
     let mut seen: Vec<_> = sources.iter().filter(|s| s.tally.packets > 0).collect();
     seen.sort_by_key(|s| (s.tally.first_us, s.addr));
     let truth = Truth {
@@ -357,6 +366,10 @@ pub fn simulate<W: Write>(config: &Config, out: W) -> io::Result<(Summary, Truth
                     s.behaviour.victim(s.addr).map(dotted),
                 )
             })
+            .collect(),
+        population: infected
+            .into_iter()
+            .map(|(class, times)| (class, Population::count(times, env.start_us, env.end_us)))
             .collect(),
     };
     Ok((summary, truth))

@@ -1,6 +1,8 @@
 //! Ground truth: what the simulator put in the capture, per source, so that ingest,
 //! classification and population estimates can be checked against it.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::time::{MICROS, rfc3339, rfc3339_micros};
@@ -25,6 +27,41 @@ pub struct Truth {
     pub research_networks: Vec<String>,
     /// Every source that sent at least one packet, ordered by first packet (then address).
     pub sources: Vec<TruthSource>,
+    /// Per outbreak class: every host the simulation infected, including those whose probes
+    /// never reached the telescope. What a population estimate is checked against. Absent
+    /// for scenarios without an outbreak and from truths written before it existed.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub population: BTreeMap<String, Population>,
+}
+
+/// The true infected population of one outbreak class.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Population {
+    /// Hosts infected by the end of the capture (a host counts from when it starts to scan).
+    pub infected_at_end: u64,
+    /// For every UTC hour the capture touches (hour start in RFC 3339, the hours of the
+    /// store's `sources` table): hosts infected by the end of that hour, cumulative, so the last entry equals `infected_at_end`.
+    pub hourly: Vec<(String, u64)>,
+}
+
+impl Population {
+    /// The population of hosts infected at `infected_us` (Unix microseconds, any order),
+    /// counted over the UTC hours from the one holding `start_us` to `end_us` (exclusive).
+    pub(crate) fn count(mut infected_us: Vec<u64>, start_us: u64, end_us: u64) -> Self {
+        infected_us.sort_unstable();
+        let hour = 3600 * MICROS;
+        let hourly = (start_us - start_us % hour..end_us)
+            .step_by(hour as usize)
+            .map(|h| {
+                let by_end = infected_us.partition_point(|&t| t < h + hour) as u64;
+                (rfc3339(h / MICROS), by_end)
+            })
+            .collect();
+        Self {
+            infected_at_end: infected_us.partition_point(|&t| t < end_us) as u64,
+            hourly,
+        }
+    }
 }
 
 /// One source address in the capture.
@@ -92,6 +129,22 @@ impl Tally {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn population_counts_hosts_infected_by_the_end_of_each_hour() {
+        let h = 3600 * MICROS;
+        let base = 1_060_560_000 * MICROS;
+        let p = Population::count(vec![base + h + 5, base, base + h - 1], base, base + 3 * h);
+        assert_eq!(p.infected_at_end, 3);
+        assert_eq!(
+            p.hourly,
+            vec![
+                ("2003-08-11T00:00:00Z".to_owned(), 2),
+                ("2003-08-11T01:00:00Z".to_owned(), 3),
+                ("2003-08-11T02:00:00Z".to_owned(), 3),
+            ]
+        );
+    }
 
     #[test]
     fn tally_groups_by_hour() {

@@ -363,3 +363,40 @@ fn mixed_darknet_labels_every_source_and_fingerprints_agree() {
     assert!(bytes == again);
     assert_eq!(truth, truth_again);
 }
+
+/// The truth's population counts every infected host, including those a small telescope
+/// never saw, hour by hour, and only outbreaks have one.
+#[test]
+fn population_truth_counts_hosts_the_telescope_missed() {
+    let small = Config {
+        telescope: ([198, 18, 0, 0], 22),
+        ..config(Scenario::Conficker2008, 5, 0.3)
+    };
+    let (_, _, truth) = run(&small);
+    let seen = truth
+        .sources
+        .iter()
+        .filter(|s| s.class == "conficker")
+        .count() as u64;
+    let population = &truth.population["conficker"];
+    assert_eq!(truth.population.len(), 1, "{:?}", truth.population.keys());
+    assert!(
+        population.infected_at_end > seen + seen / 10,
+        "{} infected, {seen} seen",
+        population.infected_at_end
+    );
+    assert_eq!(population.hourly.len(), 24);
+    assert!(population.hourly.windows(2).all(|w| w[0].1 <= w[1].1));
+    assert_eq!(population.hourly[23].1, population.infected_at_end);
+    assert_eq!(population.hourly[0].0, truth.start);
+    // Every host is infected by the time it is first seen.
+    let first_hour_seen = truth
+        .sources
+        .iter()
+        .filter(|s| s.class == "conficker" && s.first_seen < population.hourly[1].0)
+        .count() as u64;
+    assert!(first_hour_seen <= population.hourly[0].1);
+
+    let (_, _, zmap) = run(&config(Scenario::Zmap, 5, 0.3));
+    assert!(zmap.population.is_empty());
+}

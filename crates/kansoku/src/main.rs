@@ -33,6 +33,9 @@ enum Command {
     Chart(cmd::chart::ChartArgs),
     /// Infected and scanning hosts per owner (prefixes file or ASN database), to notify them.
     Owners(cmd::owners::OwnersArgs),
+    /// The infected population behind a signature's sources over time, with a logistic fit
+    /// (plateau, doubling time), bands, and the verdict on each assumption.
+    Estimate(cmd::estimate::EstimateArgs),
     /// Precision and recall of the classifier against a simulator ground truth.
     Evaluate(cmd::evaluate::EvaluateArgs),
     /// Write a simulated darknet capture with its ground truth.
@@ -50,6 +53,7 @@ fn main() -> ExitCode {
         Command::Alerts(args) => cmd::alerts::run(args),
         Command::Chart(args) => cmd::chart::run(args),
         Command::Owners(args) => cmd::owners::run(args),
+        Command::Estimate(args) => cmd::estimate::run(args),
         Command::Evaluate(args) => cmd::evaluate::run(args),
         Command::Simulate(args) => cmd::simulate::run(args),
         Command::Demo(args) => cmd::demo::run(args),

@@ -172,6 +172,11 @@ pub(crate) struct Source {
     pub first_us: u64,
     pub behaviour: Behaviour,
     pub tally: Tally,
+    /// Outbreak hosts only: when the host was infected and began to scan (Unix
+    /// microseconds), whether or not any probe ever reaches the telescope. It is what the
+    /// truth's infected population counts, so population estimates are checked against the
+    /// simulation's own hosts rather than against the curve that placed them.
+    pub infected_us: Option<u64>,
 }
 
 impl Source {
@@ -181,6 +186,20 @@ impl Source {
             first_us,
             behaviour,
             tally: Tally::default(),
+            infected_us: None,
+        }
+    }
+
+    /// The source of an outbreak host infected at `infected_us`.
+    pub(crate) fn infected(
+        addr: u32,
+        infected_us: u64,
+        first_us: u64,
+        behaviour: Behaviour,
+    ) -> Self {
+        Self {
+            infected_us: Some(infected_us),
+            ..Self::new(addr, first_us, behaviour)
         }
     }
 }
@@ -206,7 +225,7 @@ pub(crate) fn infected_sources(
         .into_iter()
         .map(|infected_us| {
             let (first_us, behaviour) = model(infected_us, rng);
-            Source::new(pool.draw(rng), first_us, behaviour)
+            Source::infected(pool.draw(rng), infected_us, first_us, behaviour)
         })
         .collect()
 }

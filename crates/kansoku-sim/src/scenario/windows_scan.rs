@@ -155,11 +155,11 @@ pub(crate) fn spawn(
 ) -> Vec<Source> {
     let scanners: Vec<_> = infected_hosts(p.hosts, env, rng)
         .into_iter()
-        .map(|infected| WindowsScanner::new(infected, p, env, rng))
+        .map(|infected| (infected, WindowsScanner::new(infected, p, env, rng)))
         .collect();
     scanners
         .into_iter()
-        .map(|s| Source::new(pool.draw(rng), s.first_us(), label(s)))
+        .map(|(infected, s)| Source::infected(pool.draw(rng), infected, s.first_us(), label(s)))
         .collect()
 }
 

@@ -3,6 +3,7 @@
 pub mod alerts;
 pub mod chart;
 pub mod demo;
+pub mod estimate;
 pub mod evaluate;
 pub mod ingest;
 pub mod owners;

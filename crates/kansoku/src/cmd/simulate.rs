@@ -33,6 +33,20 @@ pub struct SimulateArgs {
     /// Multiplies the number of sources (1.0: 0.3-0.75 M packets over 3 days; 10: about 5 M).
     #[arg(long, default_value_t = 1.0)]
     pub scale: f64,
+    /// The telescope's prefix (IPv4 CIDR, length 8 to 30). Every model keeps its
+    /// Internet-wide probe rates, so a smaller telescope sees fewer probes per host and
+    /// misses more hosts: the setting population estimates must cope with.
+    #[arg(long, value_name = "CIDR", default_value = "198.18.0.0/16", value_parser = parse_telescope)]
+    pub telescope: ([u8; 4], u8),
+}
+
+/// `198.18.0.0/16` as (address, prefix length); the simulator checks the length's range.
+fn parse_telescope(text: &str) -> Result<([u8; 4], u8), String> {
+    let bad = || format!("`{text}` is not an IPv4 prefix like 198.18.0.0/16");
+    let (addr, len) = text.split_once('/').ok_or_else(bad)?;
+    let addr: std::net::Ipv4Addr = addr.parse().map_err(|_| bad())?;
+    let len: u8 = len.parse().map_err(|_| bad())?;
+    Ok((addr.octets(), len))
 }
 
 fn parse_scenario(text: &str) -> Result<Scenario, String> {
@@ -47,6 +61,7 @@ pub fn run(args: SimulateArgs) -> Result<bool> {
         days: args.days,
         baseline_days: args.baseline_days,
         scale: args.scale,
+        telescope: args.telescope,
         ..Config::default()
     };
     let summary = write_capture(&config, &args.output, args.truth.as_deref())?;

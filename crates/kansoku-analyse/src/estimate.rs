@@ -1,0 +1,1171 @@
+//! The infected population behind a telescope's view of an outbreak, over time.
+//!
+//! A network telescope sees a random-scanning host only when one of its probes happens to
+//! pick an address inside it: a host probing `r` addresses a second hits a telescope
+//! holding a share `s` of IPv4 at `λ = r·s` per second, so over an active time `t` it is
+//! seen with probability `1 − exp(−λt)` (Moore, Shannon, Voelker, Savage, "Network
+//! Telescopes: Technical Report", CAIDA 2004; Moore, Shannon, Brown, "Code-Red: a case study
+//! on the spread and victims of an Internet worm", IMW 2002). Hosts that stop early, scan
+//! slowly or were infected shortly before the end of the window are never seen, so counting
+//! distinct sources undercounts the population.
+//!
+//! Neither `λ` nor `t` of an individual host can be told from the one or two probes of the
+//! hosts that matter (those close to being missed), but their distribution can: it is
+//! written in how often hosts are seen once, twice, three times. If hosts stop scanning at a
+//! constant hazard `h` (patched, cleaned, rebooted: the removal of the SIR epidemic model),
+//! the active time is exponential and a host's probe count is geometric, `P(k) = (1−q)q^k`
+//! with `q = λ/(λ+h)`: the detection probability `1 − exp(−λt)` averaged over its active
+//! time. Then `f₂/f₁` estimates `q`, and the hosts seen zero times number `f₀ = f₁²/f₂`
+//! (the geometric case of Good–Turing / Chao frequency estimators; Chao, "Estimating the
+//! population size for capture-recapture data with unequal catchability", Biometrics 1987).
+//! In its bias-corrected form, defined for `f₂ = 0`:
+//!
+//! `N̂ = S + f₁(f₁ − 1)/(f₂ + 1)`
+//!
+//! where `S` hosts were seen, `f₁` once and `f₂` twice. Hosts whose rates differ make the
+//! counts a mixture of geometrics, for which this is a lower bound (Cauchy–Schwarz:
+//! `f₁² ≤ f₀f₂`); Chao's `S + f₁²/(2f₂)` is the lower bound for any mixture of Poisson counts,
+//! whatever the distribution of active times, and is reported with it.
+//!
+//! Evaluated on the probes seen up to the end of each hour, the same estimator gives the
+//! population infected by then: a host infected shortly before has had little time to be
+//! seen, which is the same near-zero exposure as a host that stopped early.
+//!
+//! The band comes from Chao's bootstrap: `N̂` hosts, `N̂ − S` of them never seen, resampled
+//! with replacement (seeded, so runs repeat). Its lower edge is extended to Chao's bound, the
+//! allowance for active times that are not exponential; its upper edge is at least the
+//! estimate with `f₁` at its exact Poisson upper limit (resampling cannot produce singletons
+//! that were never observed) and the estimate with the sources that another fingerprint
+//! claimed after one or two probes (see [`estimate`]). A logistic curve
+//! `N(t) = K/(1 + exp(−g(t − t₀)))` (Staniford, Paxson, Weaver, "How to 0wn the Internet in
+//! Your Spare Time", USENIX Security 2002) is fitted to the hourly estimates by weighted
+//! least squares (weights from the bootstrap variance) and to every bootstrap replicate,
+//! which bands the plateau `K`, the growth rate `g` and the early doubling time `ln 2/g`.
+//!
+//! What the method assumes is checked on the data and reported as [`Assumption`]s. Sequential
+//! scanners (Blaster, Welchia) reach a telescope in runs of consecutive addresses, not as
+//! independent probes, so their counts say nothing about missed hosts: the estimate is
+//! refused for them.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::net::Ipv4Addr;
+
+/// Seconds in an hour, the resolution of the store's `sources` table.
+pub const HOUR: i64 = 3600;
+
+/// How a source's new destinations advanced within an hour (the store's `scan_pattern`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pattern {
+    /// One destination: says nothing about the order.
+    Single,
+    /// Mostly small steps above the highest address so far, as Blaster's and Welchia's walks.
+    Sequential,
+    /// Anything else.
+    Random,
+}
+
+impl Pattern {
+    /// The store's `scan_pattern` value (`single`, `sequential`, `random`).
+    pub fn from_store(text: &str) -> Self {
+        match text {
+            "single" => Pattern::Single,
+            "sequential" => Pattern::Sequential,
+            _ => Pattern::Random,
+        }
+    }
+}
+
+/// One row of the store's `sources` table for the signature: a source in an hour.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Observation {
+    /// Source address as stored (IPv4 dotted quad, or IPv6).
+    pub src: String,
+    /// Start of the hour, Unix seconds.
+    pub hour: i64,
+    /// First and last packet in the hour, Unix seconds.
+    pub first_seen: f64,
+    pub last_seen: f64,
+    /// Probes that reached the telescope: distinct destinations in the hour. Counting
+    /// destinations rather than packets folds a connect() scanner's SYN retransmissions
+    /// into the probe they repeat.
+    pub probes: u64,
+    pub pattern: Pattern,
+}
+
+/// What to estimate over.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct EstimateConfig {
+    /// The telescope's share of IPv4 (its addresses over 2^32).
+    pub share: f64,
+    /// Window `[from, to)`, Unix seconds, whole hours: observations outside are ignored.
+    pub from: i64,
+    pub to: i64,
+    /// Coverage of the bands, e.g. 0.95.
+    pub confidence: f64,
+    /// Bootstrap replicates.
+    pub replicates: usize,
+    /// Seed of the bootstrap, so that the same data gives the same bands.
+    pub seed: u64,
+}
+
+/// A point estimate with its band.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Band {
+    pub estimate: f64,
+    pub low: f64,
+    pub high: f64,
+}
+
+/// The population infected by the end of one hour.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct HourEstimate {
+    /// Start of the hour, Unix seconds.
+    pub hour: i64,
+    /// Sources seen by the end of the hour, and those among them seen once and twice.
+    pub seen: u64,
+    pub once: u64,
+    pub twice: u64,
+    /// Estimated hosts infected by the end of the hour.
+    pub population: Band,
+    /// Chao's lower bound on it, valid whatever the distribution of active times.
+    pub lower_bound: f64,
+}
+
+/// The logistic curve fitted to the hourly estimates.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Fit {
+    /// Plateau K: hosts infected when the outbreak has run its course.
+    pub capacity: Band,
+    /// Growth rate g, per hour.
+    pub growth_per_hour: Band,
+    /// Doubling time of the early, exponential phase, `ln 2 / g`, in hours.
+    pub doubling_hours: Band,
+    /// Inflection t₀ (half of K infected), Unix seconds.
+    pub midpoint: Band,
+}
+
+/// Whether an assumption of the method holds for the data.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    Holds,
+    /// The estimate stands, with the caveat the detail gives.
+    Doubtful,
+    /// The estimate (or the part of it named) is not valid.
+    Fails,
+}
+
+impl fmt::Display for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Verdict::Holds => "holds",
+            Verdict::Doubtful => "doubtful",
+            Verdict::Fails => "does not hold",
+        })
+    }
+}
+
+/// An assumption of the method with its verdict on the data and the evidence for it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Assumption {
+    pub name: &'static str,
+    pub verdict: Verdict,
+    pub detail: String,
+}
+
+/// The estimate for one signature.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Estimate {
+    /// Sources seen in the window, and the probes they sent to the telescope.
+    pub sources: u64,
+    pub probes: u64,
+    /// Median Internet-wide probe rate (probes per second) of the sources seen at least three
+    /// times: their telescope hit rate over the telescope's share.
+    pub median_probe_rate: Option<f64>,
+    /// Per hour of the window; empty when the estimate is refused.
+    pub hourly: Vec<HourEstimate>,
+    /// The last hour's estimate: hosts infected by the end of the window.
+    pub at_end: Option<HourEstimate>,
+    pub fit: Option<Fit>,
+    pub assumptions: Vec<Assumption>,
+}
+
+/// One source over the window.
+struct Host {
+    /// (hour index in the window, probes), ascending.
+    hours: Vec<(usize, u64)>,
+    first: f64,
+    last: f64,
+    probes: u64,
+    sequential_hours: u64,
+    random_hours: u64,
+    addr: Option<Ipv4Addr>,
+}
+
+/// When a host is seen once and twice, as hour-index ranges `[start, end)`.
+#[derive(Clone, Copy)]
+struct Spans {
+    first: usize,
+    once: Option<(usize, usize)>,
+    twice: Option<(usize, usize)>,
+    /// Probes over the whole window, capped at 4 (only 1, 2 and 3 are told apart).
+    total: u8,
+}
+
+impl Spans {
+    fn of(host: &Host, hours: usize) -> Self {
+        let mut spans = Spans {
+            first: host.hours[0].0,
+            once: None,
+            twice: None,
+            total: host.probes.min(4) as u8,
+        };
+        let mut seen = 0;
+        for (i, &(hour, probes)) in host.hours.iter().enumerate() {
+            seen += probes;
+            let until = host.hours.get(i + 1).map_or(hours, |h| h.0);
+            match seen {
+                1 => spans.once = Some((hour, until)),
+                2 => spans.twice = Some((hour, until)),
+                _ => {}
+            }
+        }
+        spans
+    }
+}
+
+/// Seen, once and twice per hour, for hosts counted `weight` times each.
+struct Tally {
+    seen: Vec<f64>,
+    once: Vec<f64>,
+    twice: Vec<f64>,
+    /// Hosts seen 1, 2 and 3 times over the window.
+    totals: [f64; 3],
+}
+
+impl Tally {
+    fn of(spans: &[Spans], weight: impl Fn(usize) -> f64, hours: usize) -> Self {
+        let mut d = [
+            vec![0.0; hours + 1],
+            vec![0.0; hours + 1],
+            vec![0.0; hours + 1],
+        ];
+        let mut totals = [0.0; 3];
+        for (i, s) in spans.iter().enumerate() {
+            let w = weight(i);
+            if w == 0.0 {
+                continue;
+            }
+            d[0][s.first] += w;
+            for (k, span) in [(1, s.once), (2, s.twice)] {
+                if let Some((a, b)) = span {
+                    d[k][a] += w;
+                    d[k][b] -= w;
+                }
+            }
+            if (1..=3).contains(&s.total) {
+                totals[usize::from(s.total) - 1] += w;
+            }
+        }
+        let integrate = |v: &[f64]| {
+            v[..hours]
+                .iter()
+                .scan(0.0, |acc, x| {
+                    *acc += x;
+                    Some(*acc)
+                })
+                .collect()
+        };
+        Tally {
+            seen: integrate(&d[0]),
+            once: integrate(&d[1]),
+            twice: integrate(&d[2]),
+            totals,
+        }
+    }
+
+    /// The geometric estimate per hour.
+    fn population(&self) -> Vec<f64> {
+        (0..self.seen.len())
+            .map(|t| geometric(self.seen[t], self.once[t], self.twice[t]))
+            .collect()
+    }
+}
+
+/// `S + f₁(f₁ − 1)/(f₂ + 1)`: hosts seen plus those never seen when probe counts are
+/// geometric (exponential active times).
+pub fn geometric(seen: f64, once: f64, twice: f64) -> f64 {
+    seen + (once * (once - 1.0)).max(0.0) / (twice + 1.0)
+}
+
+/// Chao's bias-corrected lower bound `S + f₁(f₁ − 1)/(2(f₂ + 1))`, valid for any mixture of
+/// Poisson counts.
+pub fn chao_lower_bound(seen: f64, once: f64, twice: f64) -> f64 {
+    seen + (once * (once - 1.0)).max(0.0) / (2.0 * (twice + 1.0))
+}
+
+/// The exact upper confidence limit of a Poisson mean after observing `k`: the mean at
+/// which `P(X <= k) = tail` (Garwood 1936), by bisection on the CDF.
+pub fn poisson_upper(k: u64, tail: f64) -> f64 {
+    let cdf = |mean: f64| {
+        // Terms in log space, so large counts neither overflow nor underflow.
+        let (mut log_term, mut sum) = (-mean, (-mean).exp());
+        for i in 1..=k {
+            log_term += mean.ln() - (i as f64).ln();
+            sum += log_term.exp();
+        }
+        sum
+    };
+    let k = k as f64;
+    let (mut lo, mut hi) = (k, k + 10.0 * k.sqrt() + 10.0);
+    for _ in 0..60 {
+        let mid = (lo + hi) / 2.0;
+        if cdf(mid) > tail {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    (lo + hi) / 2.0
+}
+
+/// SplitMix64 (Steele, Lea, Flood, OOPSLA 2014): a small seeded generator, so bootstrap
+/// bands are reproducible without a dependency.
+struct SplitMix(u64);
+
+impl SplitMix {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in `0..n` (n > 0), by Lemire's multiply-shift (bias below 2^-32 for the
+    /// populations here).
+    fn below(&mut self, n: usize) -> usize {
+        ((u128::from(self.next()) * n as u128) >> 64) as usize
+    }
+}
+
+/// The `p` quantile of `values` (sorted in place), by linear interpolation.
+fn quantile(values: &mut [f64], p: f64) -> f64 {
+    values.sort_by(f64::total_cmp);
+    let x = p * (values.len() - 1) as f64;
+    let (i, frac) = (x.floor() as usize, x - x.floor());
+    let next = values[(i + 1).min(values.len() - 1)];
+    values[i] + frac * (next - values[i])
+}
+
+/// A logistic curve in hours from the window start.
+#[derive(Clone, Copy, Debug)]
+struct Curve {
+    capacity: f64,
+    growth: f64,
+    midpoint: f64,
+}
+
+/// Growth rates the fit considers, per hour: doubling times from 30 days down to 10
+/// minutes. Faster growth is a step at hourly resolution and is reported as unresolved.
+const GROWTH_RANGE: (f64, f64) = (
+    std::f64::consts::LN_2 / (30.0 * 24.0),
+    std::f64::consts::LN_2 / (10.0 / 60.0),
+);
+
+/// Weighted least-squares logistic fit to `y[t]` (the population by the end of hour `t`,
+/// at `t + 1` hours): for a growth rate and midpoint the best capacity is linear, so a
+/// coarse grid over those two, then a shrinking local grid, finds the optimum.
+fn fit_logistic(y: &[f64], w: &[f64]) -> Curve {
+    let n = y.len() as f64;
+    let syy: f64 = y.iter().zip(w).map(|(y, w)| w * y * y).sum();
+    // One pass per candidate: with the best K, the residual is Σwy² − 2K·Σwys + K²·Σws².
+    let eval = |log_g: f64, mid: f64| {
+        let g = log_g.exp();
+        let (mut sys, mut sss) = (0.0, 0.0);
+        for (t, (y, w)) in y.iter().zip(w).enumerate() {
+            let s = 1.0 / (1.0 + (-g * (t as f64 + 1.0 - mid)).exp());
+            sys += w * y * s;
+            sss += w * s * s;
+        }
+        let k = if sss > 0.0 { (sys / sss).max(0.0) } else { 0.0 };
+        (syy - 2.0 * k * sys + k * k * sss, k)
+    };
+    let (lo, hi) = (GROWTH_RANGE.0.ln(), GROWTH_RANGE.1.ln());
+    let (mid_lo, mid_hi, mid_step) = (-48.0, n + 48.0, 3.0);
+    let mut best = (f64::INFINITY, 0.0, lo, 0.0);
+    let (g_steps, m_steps) = (40, ((mid_hi - mid_lo) / mid_step) as usize);
+    for i in 0..=g_steps {
+        let log_g = lo + (hi - lo) * i as f64 / g_steps as f64;
+        for j in 0..=m_steps {
+            let mid = mid_lo + mid_step * j as f64;
+            let (sse, k) = eval(log_g, mid);
+            if sse < best.0 {
+                best = (sse, k, log_g, mid);
+            }
+        }
+    }
+    let (mut step_g, mut step_m) = ((hi - lo) / g_steps as f64, mid_step);
+    for _ in 0..8 {
+        let (_, _, g0, m0) = best;
+        for i in -2..=2 {
+            for j in -2..=2 {
+                let log_g = (g0 + f64::from(i) * step_g / 2.0).clamp(lo, hi);
+                let mid = m0 + f64::from(j) * step_m / 2.0;
+                let (sse, k) = eval(log_g, mid);
+                if sse < best.0 {
+                    best = (sse, k, log_g, mid);
+                }
+            }
+        }
+        step_g /= 2.0;
+        step_m /= 2.0;
+    }
+    Curve {
+        capacity: best.1,
+        growth: best.2.exp(),
+        midpoint: best.3,
+    }
+}
+
+/// Groups the observations in the window by source.
+fn hosts(observations: &[Observation], config: &EstimateConfig) -> Vec<Host> {
+    let mut by_src: HashMap<&str, Host> = HashMap::new();
+    for o in observations {
+        if o.hour < config.from || o.hour >= config.to || o.probes == 0 {
+            continue;
+        }
+        let h = by_src.entry(&o.src).or_insert_with(|| Host {
+            hours: Vec::new(),
+            first: o.first_seen,
+            last: o.last_seen,
+            probes: 0,
+            sequential_hours: 0,
+            random_hours: 0,
+            addr: o.src.parse().ok(),
+        });
+        h.hours
+            .push((((o.hour - config.from) / HOUR) as usize, o.probes));
+        h.first = h.first.min(o.first_seen);
+        h.last = h.last.max(o.last_seen);
+        h.probes += o.probes;
+        match o.pattern {
+            Pattern::Sequential => h.sequential_hours += 1,
+            Pattern::Random => h.random_hours += 1,
+            Pattern::Single => {}
+        }
+    }
+    let mut hosts: Vec<Host> = by_src.into_values().collect();
+    for h in &mut hosts {
+        // Rows of several sensors in one hour add up.
+        h.hours.sort_unstable();
+        h.hours.dedup_by(|b, a| {
+            let same = a.0 == b.0;
+            if same {
+                a.1 += b.1;
+            }
+            same
+        });
+    }
+    // A fixed order makes the bootstrap independent of hashing.
+    hosts.sort_by(|a, b| a.first.total_cmp(&b.first).then(a.hours.cmp(&b.hours)));
+    hosts
+}
+
+/// Median Internet-wide probe rate of hosts seen at least three times: `n − 1` gaps between
+/// the first and the last probe, over the telescope's share.
+fn median_probe_rate(hosts: &[Host], share: f64) -> Option<f64> {
+    let mut rates: Vec<f64> = hosts
+        .iter()
+        .filter(|h| h.probes >= 3 && h.last > h.first)
+        .map(|h| (h.probes - 1) as f64 / (h.last - h.first) / share)
+        .collect();
+    (!rates.is_empty()).then(|| quantile(&mut rates, 0.5))
+}
+
+/// Uniform random scanning, judged by the store's per-hour scan patterns.
+fn uniform_scanning(hosts: &[Host]) -> Assumption {
+    let sequential: u64 = hosts.iter().map(|h| h.sequential_hours).sum();
+    let random: u64 = hosts.iter().map(|h| h.random_hours).sum();
+    let judged = sequential + random;
+    let share = if judged > 0 {
+        sequential as f64 / judged as f64
+    } else {
+        0.0
+    };
+    // The store calls a few destinations sequential when they happen to rise by small
+    // steps, which random scanning does now and then; a tenth of the source-hours is a
+    // minority of sources that really walk, a majority makes the signature a walker.
+    let verdict = if share > 0.5 {
+        Verdict::Fails
+    } else if share > 0.1 {
+        Verdict::Doubtful
+    } else {
+        Verdict::Holds
+    };
+    let detail = match verdict {
+        Verdict::Fails => format!(
+            "{sequential} of {judged} source-hours with several destinations walk \
+             sequentially: such scanners reach the telescope in runs of consecutive \
+             addresses, not independent probes, so repeat hits say nothing about missed \
+             hosts; no estimate is given"
+        ),
+        Verdict::Doubtful => format!(
+            "{sequential} of {judged} source-hours with several destinations walk \
+             sequentially; the rest look random. Sequential sources are counted as if \
+             random"
+        ),
+        Verdict::Holds => format!(
+            "{sequential} of {judged} source-hours with several destinations look \
+             sequential, as random scanning sometimes does by chance. \
+             The population estimate uses repeat hits only, not the telescope share, so a \
+             generator that favours or avoids the telescope (Conficker A/B never picks a \
+             2nd or 4th octet above 127) changes the probe rates reported, not the \
+             population"
+        ),
+    };
+    Assumption {
+        name: "uniform random scanning",
+        verdict,
+        detail,
+    }
+}
+
+/// Address churn: one host behind several addresses over time (DHCP, dial-up) counts as
+/// several. A telescope cannot see it directly; sources of the signature in one /24 whose
+/// activity does not overlap are the trace it would leave.
+fn address_churn(hosts: &[Host], scale: f64) -> Assumption {
+    let mut by_net: HashMap<u32, Vec<(f64, f64)>> = HashMap::new();
+    for h in hosts {
+        if let Some(a) = h.addr {
+            by_net
+                .entry(u32::from(a) >> 8)
+                .or_default()
+                .push((h.first, h.last));
+        }
+    }
+    let mut successors = 0u64;
+    for spans in by_net.values_mut() {
+        spans.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let mut until = f64::NEG_INFINITY;
+        for (i, &(first, last)) in spans.iter().enumerate() {
+            if i > 0 && first > until {
+                successors += 1;
+            }
+            until = until.max(last);
+        }
+    }
+    let (verdict, detail) = if successors == 0 {
+        (
+            Verdict::Holds,
+            "no /24 holds two sources of the signature one after the other, so there is \
+             no sign of hosts changing address; distinct addresses are counted as hosts"
+                .to_owned(),
+        )
+    } else {
+        (
+            Verdict::Doubtful,
+            format!(
+                "{successors} sources start after another source of the signature in their \
+                 /24 went quiet: if these are hosts that changed address, the estimate \
+                 counts each twice and is inflated by up to {:.0} hosts",
+                successors as f64 * scale
+            ),
+        )
+    };
+    Assumption {
+        name: "one address per host (no churn)",
+        verdict,
+        detail,
+    }
+}
+
+/// The geometric model: exponential active times, so counts fall off geometrically and
+/// `f₁f₃/f₂² = 1`. Above 1, hosts differ in rate and the estimate is a lower bound; below,
+/// active times are more regular than exponential and Chao's bound is nearer the truth.
+fn stopping(point: f64, replicates: &mut [f64], confidence: f64) -> Assumption {
+    let tail = (1.0 - confidence) / 2.0;
+    let finite: Vec<f64> = replicates
+        .iter()
+        .copied()
+        .filter(|r| r.is_finite())
+        .collect();
+    let (verdict, detail) = if !point.is_finite() || finite.len() < (replicates.len() / 2).max(1) {
+        (
+            Verdict::Doubtful,
+            "too few hosts seen once, twice and three times to test how counts fall off".to_owned(),
+        )
+    } else {
+        let mut finite = finite;
+        let (lo, hi) = (
+            quantile(&mut finite, tail),
+            quantile(&mut finite, 1.0 - tail),
+        );
+        let range = format!("f1*f3/f2^2 = {point:.2} ({lo:.2} to {hi:.2})");
+        if lo > 1.0 {
+            (
+                Verdict::Doubtful,
+                format!(
+                    "{range}, above the 1 of exponential active times: hosts differ in \
+                     probe rate or active time, and the estimate is then a lower bound \
+                     that the band may not cover"
+                ),
+            )
+        } else if hi < 1.0 {
+            (
+                Verdict::Doubtful,
+                format!(
+                    "{range}, below the 1 of exponential active times: hosts stop more \
+                     regularly than at a constant rate, so the estimate may be high; the \
+                     band's lower edge reaches Chao's bound, which holds regardless"
+                ),
+            )
+        } else {
+            (
+                Verdict::Holds,
+                format!(
+                    "{range}, consistent with the 1 of hosts that stop scanning at a \
+                     constant rate"
+                ),
+            )
+        }
+    };
+    Assumption {
+        name: "hosts stop scanning at a constant rate",
+        verdict,
+        detail,
+    }
+}
+
+/// Few hits per host: the smaller the telescope, the more of the population the estimate
+/// extrapolates.
+fn hits_per_host(end: &HourEstimate, rate: Option<f64>, share: f64) -> Assumption {
+    let unseen = 1.0 - end.seen as f64 / end.population.estimate;
+    let per_hour = rate.map_or(String::new(), |r| {
+        format!(
+            "; the median host probes {r:.1} addresses/s, which the telescope (share \
+             {share:.2e}) sees {:.2} times an hour",
+            r * share * HOUR as f64
+        )
+    });
+    let (verdict, what) = if end.twice == 0 {
+        (
+            Verdict::Fails,
+            "no source was seen exactly twice, so the chance of missing a host cannot be \
+             estimated; the estimate is little more than a guess",
+        )
+    } else if unseen > 0.5 {
+        (
+            Verdict::Doubtful,
+            "most of the estimated population was never seen: the estimate rests on the \
+             extrapolation more than on the count",
+        )
+    } else {
+        (Verdict::Holds, "most of the estimated population was seen")
+    };
+    Assumption {
+        name: "enough hits per host",
+        verdict,
+        detail: format!(
+            "{what} ({} seen, {} once, {} twice; an estimated {:.0}% never seen{per_hour})",
+            end.seen,
+            end.once,
+            end.twice,
+            100.0 * unseen.max(0.0)
+        ),
+    }
+}
+
+/// Whether the classifier's labels settle which sources belong to the signature.
+fn labels(ambiguous: usize, estimate: f64, with_them: f64) -> Assumption {
+    let (verdict, detail) = if ambiguous == 0 {
+        (
+            Verdict::Holds,
+            "no source on the signature's port carries another fingerprint's label on the \
+             evidence of only one or two probes"
+                .to_owned(),
+        )
+    } else {
+        (
+            Verdict::Doubtful,
+            format!(
+                "{ambiguous} sources on the signature's port carry another fingerprint's \
+                 label after only one or two probes, too few to rule out this signature (a \
+                 Sasser host seen only at addresses Conficker's generator can pick is \
+                 labelled Conficker). If they belong here the estimate is {with_them:.0} \
+                 rather than {estimate:.0}; the band's upper edge allows for it"
+            ),
+        )
+    };
+    Assumption {
+        name: "labels settle membership",
+        verdict,
+        detail,
+    }
+}
+
+/// Whether the hourly series resolves the growth and reaches the plateau.
+fn growth(fit: &Fit, from: i64, to: i64) -> Assumption {
+    let g = fit.growth_per_hour.estimate;
+    let rise_hours = 2.0 * 9f64.ln() / g;
+    let ten = fit.midpoint.estimate - rise_hours / 2.0 * HOUR as f64;
+    let ninety = fit.midpoint.estimate + rise_hours / 2.0 * HOUR as f64;
+    let (verdict, detail) = if ten < (from + HOUR) as f64 {
+        (
+            Verdict::Fails,
+            "the population was past 10% of the fitted plateau by the end of the window's \
+             first hour: the early growth is not in the window, so the growth rate and the \
+             doubling time are not measured"
+                .to_owned(),
+        )
+    } else if g >= GROWTH_RANGE.1 * 0.99 || rise_hours < 2.0 {
+        (
+            Verdict::Fails,
+            format!(
+                "the rise from 10% to 90% of the plateau takes {:.1} hours or less: hourly \
+                 counts cannot resolve it, so the growth rate is a lower bound and the \
+                 doubling time an upper bound",
+                rise_hours.max(0.1)
+            ),
+        )
+    } else if ninety > to as f64 {
+        (
+            Verdict::Doubtful,
+            "the outbreak had not reached 90% of the fitted plateau by the end of the \
+             window: the plateau is an extrapolation"
+                .to_owned(),
+        )
+    } else {
+        (
+            Verdict::Holds,
+            format!(
+                "the rise from 10% to 90% of the plateau takes {rise_hours:.1} hours, \
+                 inside the window and resolved by hourly counts"
+            ),
+        )
+    };
+    Assumption {
+        name: "logistic growth resolved in the window",
+        verdict,
+        detail,
+    }
+}
+
+/// Estimates the infected population behind `observations` (the sources of one signature).
+///
+/// `ambiguous` are the observations of sources labelled as another signature on the same
+/// port after only one or two probes: too little evidence to rule out that they belong to
+/// this outbreak (a Sasser host seen only at addresses Conficker's generator can pick is
+/// labelled Conficker). They do not enter the estimate; its upper edge allows for them.
+pub fn estimate(
+    observations: &[Observation],
+    ambiguous: &[Observation],
+    config: &EstimateConfig,
+) -> Estimate {
+    let hours = ((config.to - config.from) / HOUR).max(0) as usize;
+    let others = hosts(ambiguous, config);
+    let hosts = hosts(observations, config);
+    let rate = median_probe_rate(&hosts, config.share);
+    let mut assumptions = vec![uniform_scanning(&hosts)];
+    let mut estimate = Estimate {
+        sources: hosts.len() as u64,
+        probes: hosts.iter().map(|h| h.probes).sum(),
+        median_probe_rate: rate,
+        hourly: Vec::new(),
+        at_end: None,
+        fit: None,
+        assumptions: Vec::new(),
+    };
+    if hosts.is_empty() || hours == 0 || assumptions[0].verdict == Verdict::Fails {
+        estimate.assumptions = assumptions;
+        return estimate;
+    }
+
+    let spans: Vec<Spans> = hosts.iter().map(|h| Spans::of(h, hours)).collect();
+    let observed = Tally::of(&spans, |_| 1.0, hours);
+    let point = observed.population();
+    let mut with_others = spans.clone();
+    with_others.extend(others.iter().map(|h| Spans::of(h, hours)));
+    let widest = Tally::of(&with_others, |_| 1.0, hours).population();
+    let seen = hosts.len();
+    let pseudo = (point[hours - 1].round() as usize).max(seen);
+    let mut rng = SplitMix(config.seed);
+    let mut replicate_series = Vec::with_capacity(config.replicates);
+    let mut ratios = Vec::with_capacity(config.replicates);
+    let mut weights = vec![0.0; seen];
+    for _ in 0..config.replicates {
+        weights.fill(0.0);
+        for _ in 0..pseudo {
+            let j = rng.below(pseudo);
+            if j < seen {
+                weights[j] += 1.0;
+            }
+        }
+        let tally = Tally::of(&spans, |i| weights[i], hours);
+        let [f1, f2, f3] = tally.totals;
+        ratios.push(f1 * f3 / (f2 * f2));
+        replicate_series.push(tally.population());
+    }
+
+    let tail = (1.0 - config.confidence) / 2.0;
+    let mut column = vec![0.0; replicate_series.len()];
+    let mut weights_fit = Vec::with_capacity(hours);
+    for t in 0..hours {
+        for (c, r) in column.iter_mut().zip(&replicate_series) {
+            *c = r[t];
+        }
+        let mean = column.iter().sum::<f64>() / column.len().max(1) as f64;
+        let var =
+            column.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / column.len().max(1) as f64;
+        // A floor of one host squared keeps empty early hours from dominating the fit.
+        weights_fit.push(1.0 / (var + 1.0));
+        let (lo, hi) = if column.is_empty() {
+            (point[t], point[t])
+        } else {
+            (
+                quantile(&mut column, tail),
+                quantile(&mut column, 1.0 - tail),
+            )
+        };
+        let (s, f1, f2) = (observed.seen[t], observed.once[t], observed.twice[t]);
+        let bound = chao_lower_bound(s, f1, f2);
+        // Resampling cannot produce singletons that were not observed (with none, the
+        // bootstrap band has no width), so the upper edge also takes the singletons at
+        // their exact Poisson upper limit.
+        let f1_up = poisson_upper(f1 as u64, tail);
+        let hi = hi
+            .max(geometric(s - f1 + f1_up, f1_up, f2))
+            .max(widest[t] + (hi - point[t]));
+        estimate.hourly.push(HourEstimate {
+            hour: config.from + t as i64 * HOUR,
+            seen: s as u64,
+            once: f1 as u64,
+            twice: f2 as u64,
+            population: Band {
+                estimate: point[t],
+                low: lo.min(bound).min(point[t]),
+                high: hi.max(point[t]),
+            },
+            lower_bound: bound,
+        });
+    }
+    let end = estimate.hourly[hours - 1];
+    estimate.at_end = Some(end);
+
+    let curve = fit_logistic(&point, &weights_fit);
+    let fits: Vec<Curve> = replicate_series
+        .iter()
+        .map(|y| fit_logistic(y, &weights_fit))
+        .collect();
+    let band = |point: f64, f: &dyn Fn(&Curve) -> f64| {
+        let mut v: Vec<f64> = fits.iter().map(f).collect();
+        if v.is_empty() {
+            return Band {
+                estimate: point,
+                low: point,
+                high: point,
+            };
+        }
+        Band {
+            estimate: point,
+            low: quantile(&mut v, tail).min(point),
+            high: quantile(&mut v, 1.0 - tail).max(point),
+        }
+    };
+    let growth_band = band(curve.growth, &|c| c.growth);
+    let to_time = |hours: f64| config.from as f64 + hours * HOUR as f64;
+    let midpoint = band(curve.midpoint, &|c| c.midpoint);
+    let fit = Fit {
+        capacity: band(curve.capacity, &|c| c.capacity),
+        growth_per_hour: growth_band,
+        doubling_hours: Band {
+            estimate: std::f64::consts::LN_2 / growth_band.estimate,
+            low: std::f64::consts::LN_2 / growth_band.high,
+            high: std::f64::consts::LN_2 / growth_band.low,
+        },
+        midpoint: Band {
+            estimate: to_time(midpoint.estimate),
+            low: to_time(midpoint.low),
+            high: to_time(midpoint.high),
+        },
+    };
+    estimate.fit = Some(fit);
+
+    let totals = observed.totals;
+    let ratio = totals[0] * totals[2] / (totals[1] * totals[1]);
+    assumptions.push(stopping(ratio, &mut ratios, config.confidence));
+    assumptions.push(hits_per_host(&end, rate, config.share));
+    assumptions.push(address_churn(
+        &hosts,
+        end.population.estimate / end.seen.max(1) as f64,
+    ));
+    assumptions.push(growth(&fit, config.from, config.to));
+    assumptions.push(labels(others.len(), point[hours - 1], widest[hours - 1]));
+    estimate.assumptions = assumptions;
+    estimate
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Exponential variate of mean `mean` from a uniform draw.
+    fn exponential(rng: &mut SplitMix, mean: f64) -> f64 {
+        let u = (rng.next() >> 11) as f64 / (1u64 << 53) as f64;
+        -mean * (1.0 - u).ln()
+    }
+
+    /// A synthetic outbreak seen by a telescope: `n` hosts infected along a logistic curve
+    /// over `days`, each hitting the telescope as a Poisson process at a rate log-uniform in
+    /// `rates` (per hour) and stopping after an exponential time of mean `life` hours.
+    /// Returns the observations and the true number infected by each hour's end.
+    fn outbreak(
+        n: usize,
+        rates: (f64, f64),
+        life: f64,
+        days: i64,
+        pattern: Pattern,
+        seed: u64,
+    ) -> (Vec<Observation>, Vec<u64>, EstimateConfig) {
+        let mut rng = SplitMix(seed);
+        let hours = days * 24;
+        let period = hours as f64;
+        let (mid, g) = (0.3 * period, 2.0 * 19f64.ln() / (0.4 * period));
+        let from = 1_060_560_000;
+        let mut observations = Vec::new();
+        let mut infected_by = vec![0u64; hours as usize];
+        for i in 1..=n {
+            let a = (mid - (n as f64 / i as f64 - 1.0).ln() / g).max(0.0);
+            if a >= period {
+                continue;
+            }
+            for c in &mut infected_by[a as usize..] {
+                *c += 1;
+            }
+            let u = (rng.next() >> 11) as f64 / (1u64 << 53) as f64;
+            let rate = (rates.0.ln() + u * (rates.1 / rates.0).ln()).exp();
+            let stop = (a + exponential(&mut rng, life)).min(period);
+            let mut t = a + exponential(&mut rng, 1.0 / rate);
+            let src = format!("10.{}.{}.1", i / 256, i % 256);
+            let mut hourly: Vec<(i64, u64, f64, f64)> = Vec::new();
+            while t < stop {
+                let hour = t as i64;
+                let ts = from as f64 + t * HOUR as f64;
+                match hourly.last_mut() {
+                    Some(h) if h.0 == hour => {
+                        h.1 += 1;
+                        h.3 = ts;
+                    }
+                    _ => hourly.push((hour, 1, ts, ts)),
+                }
+                t += exponential(&mut rng, 1.0 / rate);
+            }
+            observations.extend(hourly.into_iter().map(|(hour, probes, first, last)| {
+                Observation {
+                    src: src.clone(),
+                    hour: from + hour * HOUR,
+                    first_seen: first,
+                    last_seen: last,
+                    probes,
+                    pattern: if probes == 1 {
+                        Pattern::Single
+                    } else {
+                        pattern
+                    },
+                }
+            }));
+        }
+        let config = EstimateConfig {
+            share: 1.0 / 65_536.0,
+            from,
+            to: from + hours * HOUR,
+            confidence: 0.95,
+            replicates: 100,
+            seed: 7,
+        };
+        (observations, infected_by, config)
+    }
+
+    #[test]
+    fn geometric_counts_give_back_the_population() {
+        // Exponential active times of mean 10 h and a rate of 0.1/h: q = 0.5, so half the
+        // hosts are never seen and f0 = f1²/f2 exactly in expectation.
+        let (seen, once, twice) = (500.0, 250.0, 125.0);
+        assert!((geometric(seen, once, twice) - 994.0).abs() < 0.1);
+        assert!((chao_lower_bound(seen, once, twice) - 747.0).abs() < 0.1);
+        assert_eq!(geometric(10.0, 0.0, 0.0), 10.0);
+    }
+
+    #[test]
+    fn a_random_outbreak_with_many_hosts_unseen_is_estimated_within_its_band() {
+        for seed in 1..=3 {
+            let (obs, truth, config) = outbreak(2000, (0.02, 0.2), 30.0, 3, Pattern::Random, seed);
+            let e = estimate(&obs, &[], &config);
+            let end = e.at_end.unwrap();
+            let true_end = *truth.last().unwrap() as f64;
+            assert!(
+                (end.seen as f64) < 0.8 * true_end,
+                "a fifth or more must be unseen: {} of {true_end}",
+                end.seen
+            );
+            let p = end.population;
+            assert!(
+                (p.estimate / true_end - 1.0).abs() < 0.15,
+                "seed {seed}: {p:?} vs {true_end}"
+            );
+            assert!(
+                p.low <= true_end && true_end <= p.high,
+                "{p:?} vs {true_end}"
+            );
+            assert!(end.lower_bound <= p.estimate);
+            // Mid-rise, most infected hosts have not been seen yet; the estimate still
+            // follows the truth.
+            let t = 30;
+            let h = e.hourly[t];
+            assert!(
+                (h.population.estimate / truth[t] as f64 - 1.0).abs() < 0.25,
+                "hour {t}: {h:?} vs {}",
+                truth[t]
+            );
+            let fit = e.fit.unwrap();
+            assert!(
+                (fit.capacity.estimate / true_end - 1.0).abs() < 0.2,
+                "{fit:?}"
+            );
+            // The curve's doubling time: ln 2 / (2 ln 19 / 28.8 h) = 3.4 h.
+            let d = fit.doubling_hours;
+            assert!(d.low <= 3.4 * 1.3 && d.high >= 3.4 / 1.3, "{d:?}");
+            let verdict = |name: &str| {
+                e.assumptions
+                    .iter()
+                    .find(|a| a.name == name)
+                    .unwrap_or_else(|| panic!("{name} missing"))
+                    .verdict
+            };
+            assert_eq!(verdict("uniform random scanning"), Verdict::Holds);
+            assert_eq!(verdict("one address per host (no churn)"), Verdict::Holds);
+            assert_eq!(
+                verdict("logistic growth resolved in the window"),
+                Verdict::Holds
+            );
+            // The rate: 0.02..0.2 per hour into a /16 is 0.36..3.6 probes/s everywhere.
+            let r = e.median_probe_rate.unwrap();
+            assert!((0.36..3.6).contains(&r), "{r}");
+        }
+    }
+
+    #[test]
+    fn hosts_lost_to_another_label_widen_the_upper_edge() {
+        let (obs, truth, config) = outbreak(2000, (0.02, 0.2), 30.0, 3, Pattern::Random, 2);
+        // Half the sources seen once or twice are labelled as something else.
+        let mut totals: HashMap<&str, u64> = HashMap::new();
+        for o in &obs {
+            *totals.entry(&o.src).or_default() += o.probes;
+        }
+        let (kept, lost): (Vec<Observation>, Vec<Observation>) =
+            obs.iter().cloned().partition(|o| {
+                totals[o.src.as_str()] > 2 || o.src.bytes().map(u64::from).sum::<u64>() % 2 == 0
+            });
+        let true_end = *truth.last().unwrap() as f64;
+        let alone = estimate(&kept, &[], &config);
+        let e = estimate(&kept, &lost, &config);
+        let (a, b) = (alone.at_end.unwrap(), e.at_end.unwrap());
+        assert_eq!(a.population.estimate, b.population.estimate);
+        assert!(a.population.high < true_end, "{a:?} vs {true_end}");
+        assert!(b.population.high >= true_end, "{b:?} vs {true_end}");
+        let labels = e
+            .assumptions
+            .iter()
+            .find(|a| a.name == "labels settle membership");
+        assert_eq!(labels.unwrap().verdict, Verdict::Doubtful);
+    }
+
+    #[test]
+    fn the_same_data_gives_the_same_bands() {
+        let (obs, _, config) = outbreak(500, (0.1, 1.0), 20.0, 2, Pattern::Random, 9);
+        assert_eq!(estimate(&obs, &[], &config), estimate(&obs, &[], &config));
+    }
+
+    #[test]
+    fn sequential_scanners_are_refused() {
+        let (obs, _, config) = outbreak(500, (1.0, 5.0), 20.0, 2, Pattern::Sequential, 3);
+        let e = estimate(&obs, &[], &config);
+        assert!(e.at_end.is_none() && e.fit.is_none() && e.hourly.is_empty());
+        let uniform = &e.assumptions[0];
+        assert_eq!(uniform.name, "uniform random scanning");
+        assert_eq!(uniform.verdict, Verdict::Fails);
+        assert!(uniform.detail.contains("sequential"), "{}", uniform.detail);
+    }
+
+    #[test]
+    fn sources_in_one_net_one_after_another_suggest_churn() {
+        let (mut obs, _, config) = outbreak(300, (1.0, 5.0), 20.0, 2, Pattern::Random, 4);
+        let late = Observation {
+            src: "10.0.1.2".into(),
+            hour: config.to - HOUR,
+            first_seen: (config.to - 60) as f64,
+            last_seen: (config.to - 30) as f64,
+            probes: 2,
+            pattern: Pattern::Random,
+        };
+        obs.push(late);
+        let e = estimate(&obs, &[], &config);
+        let churn = e
+            .assumptions
+            .iter()
+            .find(|a| a.name.contains("churn"))
+            .unwrap();
+        assert_eq!(churn.verdict, Verdict::Doubtful, "{churn:?}");
+    }
+
+    #[test]
+    fn a_step_at_hourly_resolution_is_reported_unresolved() {
+        // Everything infected within the first hour (Slammer), seen for a day.
+        let from = 1_043_452_800;
+        let obs: Vec<Observation> = (0..300)
+            .flat_map(|i| {
+                (0..24).map(move |h| Observation {
+                    src: format!("10.1.{}.{}", i / 200, i % 200),
+                    hour: from + h * HOUR,
+                    first_seen: (from + h * HOUR) as f64,
+                    last_seen: (from + h * HOUR + 3000) as f64,
+                    probes: 20,
+                    pattern: Pattern::Random,
+                })
+            })
+            .collect();
+        let config = EstimateConfig {
+            share: 1.0 / 65_536.0,
+            from,
+            to: from + 24 * HOUR,
+            confidence: 0.9,
+            replicates: 20,
+            seed: 1,
+        };
+        let e = estimate(&obs, &[], &config);
+        assert_eq!(e.at_end.unwrap().population.estimate, 300.0);
+        let growth = e
+            .assumptions
+            .iter()
+            .find(|a| a.name == "logistic growth resolved in the window")
+            .unwrap();
+        assert_eq!(growth.verdict, Verdict::Fails, "{growth:?}");
+        let fit = e.fit.unwrap();
+        assert!((fit.capacity.estimate - 300.0).abs() < 1.0, "{fit:?}");
+    }
+
+    #[test]
+    fn poisson_limits_match_tables() {
+        // Garwood's limits: 0 observed gives -ln(0.025) = 3.689 at 97.5%; 10 gives 18.39.
+        assert!((poisson_upper(0, 0.025) - 3.689).abs() < 1e-3);
+        assert!((poisson_upper(10, 0.025) - 18.39).abs() < 1e-2);
+    }
+
+    #[test]
+    fn quantiles_interpolate() {
+        let mut v = vec![3.0, 1.0, 2.0, 4.0];
+        assert_eq!(quantile(&mut v, 0.0), 1.0);
+        assert_eq!(quantile(&mut v, 1.0), 4.0);
+        assert!((quantile(&mut v, 0.5) - 2.5).abs() < 1e-12);
+    }
+}

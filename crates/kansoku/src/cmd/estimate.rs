@@ -1,0 +1,365 @@
+//! `kansoku estimate`: the infected population behind a signature's sources, over time,
+//! with a logistic fit and the verdict on each assumption (see docs/estimate.md and
+//! `kansoku_analyse::estimate`).
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+use arrow::array::{Array, Int64Array, RecordBatch, StringArray};
+use arrow::datatypes::DataType;
+use chrono::{DateTime, SecondsFormat};
+use clap::Args;
+use kansoku_analyse::estimate::{
+    Band, Estimate, EstimateConfig, HOUR, HourEstimate, Observation, Pattern, estimate,
+};
+use kansoku_classify::Networks;
+use kansoku_store::{Query, Store};
+use serde_json::{Value, json};
+
+use super::Format;
+use crate::time::{parse_time, unix_seconds};
+
+#[derive(Args, Debug)]
+pub struct EstimateArgs {
+    /// Store directory.
+    #[arg(long)]
+    pub store: PathBuf,
+    /// The signature whose sources are the infected hosts: slammer, sasser, ...
+    #[arg(long)]
+    pub signature: String,
+    /// The telescope's prefixes (one or more): its share of IPv4 turns hit rates into
+    /// Internet-wide probe rates.
+    #[arg(long, value_name = "CIDR", required = true, num_args = 1..)]
+    pub telescope: Vec<String>,
+    /// Start of the window (rounded down to the hour): 2003-08-11, "2003-08-11 16:00" or
+    /// RFC 3339 (UTC). Default: the signature's first hour in the store.
+    #[arg(long, value_parser = parse_time)]
+    pub from: Option<String>,
+    /// End of the window, exclusive (rounded up to the hour). Default: the end of the
+    /// signature's last hour.
+    #[arg(long, value_parser = parse_time)]
+    pub to: Option<String>,
+    /// Coverage of the bands.
+    #[arg(long, default_value_t = 0.95, value_parser = parse_confidence)]
+    pub confidence: f64,
+    /// Bootstrap replicates behind the bands.
+    #[arg(long, default_value_t = 200)]
+    pub replicates: usize,
+    /// Seed of the bootstrap: the same store and seed give the same bands.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// table: summary, assumptions and hourly series; json: all of it as one object; csv:
+    /// the hourly series.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+fn parse_confidence(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(c) if c > 0.0 && c < 1.0 => Ok(c),
+        _ => Err(format!("`{text}` is not a confidence between 0 and 1")),
+    }
+}
+
+/// Column `i` cast to `to` (the engine picks its own string and integer layouts).
+fn column<T: Array + Clone + 'static>(batch: &RecordBatch, i: usize, to: &DataType) -> Result<T> {
+    let cast = arrow::compute::cast(batch.column(i), to)
+        .with_context(|| format!("column {i} of the sources query"))?;
+    cast.as_any()
+        .downcast_ref::<T>()
+        .cloned()
+        .with_context(|| format!("column {i} of the sources query is not {to}"))
+}
+
+/// The rows of the `sources` table in the window of every source whose final label (the
+/// `label` of its latest row, as docs/schema.md defines it) passes `which`, as
+/// observations. `which` sees `final_label`, the source's probes in the window (`total`) and
+/// whether any of its rows has `port` among its top ports (`on_port`). All of a source's
+/// rows count, including those from before the evidence that settled its label (a Sasser
+/// host whose first probes fit Conficker's pattern).
+fn observations(
+    store: &Store,
+    which: &str,
+    port: &str,
+    from: Option<i64>,
+    to: Option<i64>,
+) -> Result<Vec<Observation>> {
+    let mut window = vec!["TRUE".to_owned()];
+    if let Some(from) = from {
+        window.push(format!("hour >= to_timestamp_seconds({from})"));
+    }
+    if let Some(to) = to {
+        window.push(format!("hour < to_timestamp_seconds({to})"));
+    }
+    let window = window.join(" AND ");
+    // Timestamps as raw microseconds, so first and last packets keep their precision.
+    let sql = format!(
+        "WITH final AS (SELECT src AS final_src, last_value(label ORDER BY hour, last_seen) \
+         AS final_label, sum(destinations) AS total, \
+         max(CASE WHEN top_ports LIKE '%{port}:%' THEN 1 ELSE 0 END) AS on_port \
+         FROM sources WHERE {window} GROUP BY src) \
+         SELECT src, to_unixtime(hour), arrow_cast(first_seen, 'Int64'), \
+         arrow_cast(last_seen, 'Int64'), destinations, scan_pattern \
+         FROM sources JOIN final ON src = final_src WHERE ({which}) AND {window}"
+    );
+    let batches = Query::new(store)?.sql(&sql)?;
+    let mut out = Vec::new();
+    for b in &batches {
+        let src: StringArray = column(b, 0, &DataType::Utf8)?;
+        let hour: Int64Array = column(b, 1, &DataType::Int64)?;
+        let first: Int64Array = column(b, 2, &DataType::Int64)?;
+        let last: Int64Array = column(b, 3, &DataType::Int64)?;
+        let dests: Int64Array = column(b, 4, &DataType::Int64)?;
+        let pattern: StringArray = column(b, 5, &DataType::Utf8)?;
+        for i in 0..b.num_rows() {
+            out.push(Observation {
+                src: src.value(i).to_owned(),
+                hour: hour.value(i),
+                first_seen: first.value(i) as f64 / 1e6,
+                last_seen: last.value(i) as f64 / 1e6,
+                probes: dests.value(i).max(0) as u64,
+                pattern: Pattern::from_store(pattern.value(i)),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// The port that carries most of the signature's packets, as `top_ports` names it
+/// (`tcp/445`); empty if the signature has none.
+fn main_port(store: &Store, signature: &str) -> Result<String> {
+    let sql = format!(
+        "SELECT proto, dst_port FROM observations WHERE signature = '{signature}' \
+         GROUP BY proto, dst_port ORDER BY sum(packets) DESC, proto, dst_port LIMIT 1"
+    );
+    let batches = Query::new(store)?.sql(&sql)?;
+    let Some(b) = batches.iter().find(|b| b.num_rows() > 0) else {
+        return Ok(String::new());
+    };
+    let proto: Int64Array = column(b, 0, &DataType::Int64)?;
+    let port: Int64Array = column(b, 1, &DataType::Int64)?;
+    let (proto, port) = (proto.value(0), port.value(0));
+    Ok(match proto {
+        6 => format!("tcp/{port}"),
+        17 => format!("udp/{port}"),
+        1 => format!("icmp/{}.{}", port / 256, port % 256),
+        58 => format!("icmp6/{}.{}", port / 256, port % 256),
+        p => format!("proto-{p}"),
+    })
+}
+
+fn rfc3339(unix: f64) -> String {
+    DateTime::from_timestamp(unix.round() as i64, 0)
+        .map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true))
+        .unwrap_or_else(|| format!("@{unix}"))
+}
+
+fn band(b: &Band) -> Value {
+    json!({"estimate": b.estimate, "low": b.low, "high": b.high})
+}
+
+fn hour_json(h: &HourEstimate) -> Value {
+    json!({
+        "hour": rfc3339(h.hour as f64),
+        "seen": h.seen,
+        "once": h.once,
+        "twice": h.twice,
+        "estimate": h.population.estimate,
+        "low": h.population.low,
+        "high": h.population.high,
+        "lower_bound": h.lower_bound,
+    })
+}
+
+/// Everything as one JSON object.
+fn to_json(args: &EstimateArgs, share: f64, window: (i64, i64), e: &Estimate) -> Value {
+    json!({
+        "signature": args.signature,
+        "telescope": args.telescope,
+        "telescope_share": share,
+        "from": rfc3339(window.0 as f64),
+        "to": rfc3339(window.1 as f64),
+        "confidence": args.confidence,
+        "sources": e.sources,
+        "probes": e.probes,
+        "median_probe_rate": e.median_probe_rate,
+        "at_end": e.at_end.as_ref().map(hour_json),
+        "fit": e.fit.as_ref().map(|f| json!({
+            "capacity": band(&f.capacity),
+            "growth_per_hour": band(&f.growth_per_hour),
+            "doubling_hours": band(&f.doubling_hours),
+            "midpoint": {
+                "estimate": rfc3339(f.midpoint.estimate),
+                "low": rfc3339(f.midpoint.low),
+                "high": rfc3339(f.midpoint.high),
+            },
+        })),
+        "assumptions": e.assumptions.iter().map(|a| json!({
+            "name": a.name,
+            "verdict": a.verdict.to_string(),
+            "detail": a.detail,
+        })).collect::<Vec<_>>(),
+        "hourly": e.hourly.iter().map(hour_json).collect::<Vec<_>>(),
+    })
+}
+
+fn write_table(
+    out: &mut impl Write,
+    args: &EstimateArgs,
+    share: f64,
+    window: (i64, i64),
+    e: &Estimate,
+) -> std::io::Result<()> {
+    let pct = 100.0 * args.confidence;
+    writeln!(
+        out,
+        "{}: {} sources, {} probes, {} to {} (telescope share {share:.3e})",
+        args.signature,
+        e.sources,
+        e.probes,
+        rfc3339(window.0 as f64),
+        rfc3339(window.1 as f64)
+    )?;
+    if let Some(r) = e.median_probe_rate {
+        writeln!(out, "median probe rate: {r:.2} addresses/s per host")?;
+    }
+    if let Some(end) = &e.at_end {
+        let p = &end.population;
+        writeln!(
+            out,
+            "infected by the end: {:.0} ({pct:.0}% band {:.0} to {:.0}; {} seen; at least {:.0} whatever the active times)",
+            p.estimate, p.low, p.high, end.seen, end.lower_bound
+        )?;
+    }
+    if let Some(f) = &e.fit {
+        let (k, d) = (&f.capacity, &f.doubling_hours);
+        writeln!(
+            out,
+            "logistic plateau: {:.0} ({:.0} to {:.0}); doubling time {:.2} h ({:.2} to {:.2}); midpoint {}",
+            k.estimate,
+            k.low,
+            k.high,
+            d.estimate,
+            d.low,
+            d.high,
+            rfc3339(f.midpoint.estimate)
+        )?;
+    }
+    writeln!(out, "assumptions:")?;
+    for a in &e.assumptions {
+        writeln!(out, "  {}: {}. {}", a.name, a.verdict, a.detail)?;
+    }
+    if !e.hourly.is_empty() {
+        writeln!(
+            out,
+            "{:<21} {:>7} {:>6} {:>6} {:>9} {:>9} {:>9}",
+            "hour", "seen", "once", "twice", "estimate", "low", "high"
+        )?;
+        for h in &e.hourly {
+            writeln!(
+                out,
+                "{:<21} {:>7} {:>6} {:>6} {:>9.0} {:>9.0} {:>9.0}",
+                rfc3339(h.hour as f64),
+                h.seen,
+                h.once,
+                h.twice,
+                h.population.estimate,
+                h.population.low,
+                h.population.high
+            )?;
+        }
+    }
+    Ok(())
+}
+
+fn write_csv(out: &mut impl Write, e: &Estimate) -> std::io::Result<()> {
+    writeln!(out, "hour,seen,once,twice,estimate,low,high,lower_bound")?;
+    for h in &e.hourly {
+        writeln!(
+            out,
+            "{},{},{},{},{},{},{},{}",
+            rfc3339(h.hour as f64),
+            h.seen,
+            h.once,
+            h.twice,
+            h.population.estimate,
+            h.population.low,
+            h.population.high,
+            h.lower_bound
+        )?;
+    }
+    Ok(())
+}
+
+pub fn run(args: EstimateArgs) -> Result<bool> {
+    let telescope = Networks::parse(&args.telescope.join("\n"))
+        .map_err(|e| anyhow::anyhow!("--telescope: {e}"))?;
+    let addresses = telescope.ipv4_addresses();
+    if addresses == 0 {
+        bail!("--telescope: no IPv4 addresses");
+    }
+    let share = addresses as f64 / 2f64.powi(32);
+    let store = Store::open(&args.store)?;
+    let from = unix_seconds(&args.from).map(|t| t.div_euclid(HOUR) * HOUR);
+    let to = unix_seconds(&args.to).map(|t| (t + HOUR - 1).div_euclid(HOUR) * HOUR);
+    let signature = args.signature.replace('\'', "''");
+    let port = main_port(&store, &signature)?;
+    let rows = observations(
+        &store,
+        &format!("final_label = '{signature}'"),
+        &port,
+        from,
+        to,
+    )?;
+    // Sources of another worm's label on the same port, seen once or twice: the hosts the
+    // estimator extrapolates from are those whose labels rest on the least evidence.
+    // Generic labels (scan/..., unclassified, research-scanner) come from no fingerprint.
+    let ambiguous = if port.is_empty() {
+        Vec::new()
+    } else {
+        observations(
+            &store,
+            &format!(
+                "final_label <> '{signature}' AND final_label NOT LIKE 'scan/%' AND \
+                 final_label NOT IN ('unclassified', 'research-scanner') AND total <= 2 AND \
+                 on_port = 1"
+            ),
+            &port,
+            from,
+            to,
+        )?
+    };
+    let from = from.or_else(|| rows.iter().map(|o| o.hour).min());
+    let to = to.or_else(|| rows.iter().map(|o| o.hour + HOUR).max());
+    let (Some(from), Some(to)) = (from, to) else {
+        bail!(
+            "no sources of signature `{}` in the store{}",
+            args.signature,
+            if args.from.is_some() || args.to.is_some() {
+                " in that window"
+            } else {
+                ""
+            }
+        );
+    };
+    let config = EstimateConfig {
+        share,
+        from,
+        to,
+        confidence: args.confidence,
+        replicates: args.replicates,
+        seed: args.seed,
+    };
+    let e = estimate(&rows, &ambiguous, &config);
+    let mut out = std::io::stdout().lock();
+    match args.format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut out, &to_json(&args, share, (from, to), &e))?;
+            writeln!(out)?;
+        }
+        Format::Table => write_table(&mut out, &args, share, (from, to), &e)?,
+        Format::Csv => write_csv(&mut out, &e)?,
+    }
+    Ok(true)
+}
