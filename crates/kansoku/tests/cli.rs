@@ -468,7 +468,7 @@ fn usage_errors_exit_with_2_and_store_errors_with_1() {
 }
 
 #[test]
-fn demo_prints_the_blaster_report_alerts_and_writes_the_chart() {
+fn demo_prints_the_blaster_report_alerts_estimate_and_writes_the_chart() {
     let dir = tempfile::tempdir().unwrap();
     let chart = dir.path().join("demo.png");
     let out = run(&["demo", "--chart", chart.to_str().unwrap()]);
@@ -488,6 +488,15 @@ fn demo_prints_the_blaster_report_alerts_and_writes_the_chart() {
         rows.iter()
             .all(|r| r.starts_with("| 2003-08-11T") || r.starts_with("| 2003-08-12T")),
         "nothing is alerted on the two quiet days: {alerts}"
+    );
+    let estimate = &text[text
+        .find("infected population")
+        .expect("an estimate section")..];
+    assert!(
+        estimate.contains("infected by the end: at least ")
+            && estimate.contains("uniform random scanning: does not hold"),
+        "Blaster scans sequentially, so the estimate gives the seen hosts and says why it \
+         extrapolates no further: {estimate}"
     );
     let png = fs::read(&chart).unwrap();
     assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");

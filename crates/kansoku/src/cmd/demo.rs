@@ -1,6 +1,8 @@
 //! `kansoku demo`: the whole flow on a simulated Blaster outbreak, with nothing to set up:
-//! simulate, ingest, report, alerts, and the packet observation chart of TCP 135.
+//! simulate, ingest, report, alerts, the infected-population estimate and the packet
+//! observation chart of TCP 135.
 
+use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::Result;
@@ -12,7 +14,9 @@ use kansoku_store::{
     OutputFormat, Report, ReportOptions, ScopeFilter, Store, alerts_batch, write_batches,
 };
 
+use super::Format;
 use super::chart::{self, ChartArgs};
+use super::estimate::{self, EstimateArgs};
 use super::ingest::{self, IngestArgs};
 use super::simulate::write_capture;
 use crate::alerting;
@@ -53,11 +57,11 @@ pub fn run(args: DemoArgs) -> Result<bool> {
         ..Config::default()
     };
     eprintln!(
-        "1/5 simulating a /16 darknet from 2003-08-09: two days of background, then \
+        "1/6 simulating a /16 darknet from 2003-08-09: two days of background, then \
          W32/Blaster for two days ..."
     );
     write_capture(&config, &capture, Some(&dir.join("truth.json")))?;
-    eprintln!("2/5 ingesting {} ...", capture.display());
+    eprintln!("2/6 ingesting {} ...", capture.display());
     let ok = ingest::run(IngestArgs {
         store: store_dir.clone(),
         sensor: "demo".into(),
@@ -73,11 +77,11 @@ pub fn run(args: DemoArgs) -> Result<bool> {
     let store = Store::open(&store_dir)?;
     let mut out = std::io::stdout().lock();
 
-    eprintln!("3/5 report");
+    eprintln!("3/6 report");
     let report = Report::compute(&store, &ReportOptions::default())?;
     report.write(&mut out, OutputFormat::Table)?;
 
-    eprintln!("4/5 outbreak alerts");
+    eprintln!("4/6 outbreak alerts");
     let alerts = alerting::compute(
         &store,
         &ScopeFilter::All,
@@ -88,7 +92,23 @@ pub fn run(args: DemoArgs) -> Result<bool> {
     println!("\noutbreak alerts");
     write_batches(&mut out, &[alerts_batch(&alerts)?], OutputFormat::Table)?;
 
-    eprintln!("5/5 packet observation chart of tcp/135");
+    eprintln!("5/6 infected-population estimate");
+    println!("\ninfected population");
+    out.flush()?;
+    let (addr, len) = config.telescope;
+    estimate::run(EstimateArgs {
+        store: store_dir.clone(),
+        signature: "blaster".into(),
+        telescope: vec![format!("{}/{len}", std::net::Ipv4Addr::from(addr))],
+        from: None,
+        to: None,
+        confidence: 0.95,
+        replicates: 200,
+        seed: 1,
+        format: Format::Table,
+    })?;
+
+    eprintln!("6/6 packet observation chart of tcp/135");
     chart::run(ChartArgs {
         store: store_dir.clone(),
         port: Some(PortName(6, 135)),

@@ -231,6 +231,13 @@ fn write_table(
             "infected by the end: {:.0} ({pct:.0}% band {:.0} to {:.0}; {} seen; at least {:.0} whatever the active times)",
             p.estimate, p.low, p.high, end.seen, end.lower_bound
         )?;
+    } else if e.sources > 0 {
+        writeln!(
+            out,
+            "infected by the end: at least {} (the sources seen; no extrapolation, see the \
+             assumptions)",
+            e.sources
+        )?;
     }
     if let Some(f) = &e.fit {
         let (k, d) = (&f.capacity, &f.doubling_hours);
