@@ -31,6 +31,8 @@ enum Command {
     Alerts(cmd::alerts::AlertsArgs),
     /// The packet observation chart of a port or signature, or a port heatmap (SVG, PNG).
     Chart(cmd::chart::ChartArgs),
+    /// Serve the dashboard and the JSON API over a store.
+    Serve(cmd::serve::ServeArgs),
     /// Precision and recall of the classifier against a simulator ground truth.
     Evaluate(cmd::evaluate::EvaluateArgs),
     /// Write a simulated darknet capture with its ground truth.
@@ -47,6 +49,7 @@ fn main() -> ExitCode {
         Command::Sql(args) => cmd::sql::run(args),
         Command::Alerts(args) => cmd::alerts::run(args),
         Command::Chart(args) => cmd::chart::run(args),
+        Command::Serve(args) => cmd::serve::run(args),
         Command::Evaluate(args) => cmd::evaluate::run(args),
         Command::Simulate(args) => cmd::simulate::run(args),
         Command::Demo(args) => cmd::demo::run(args),

@@ -6,6 +6,7 @@ pub mod demo;
 pub mod evaluate;
 pub mod ingest;
 pub mod report;
+pub mod serve;
 pub mod simulate;
 pub mod sql;
 
