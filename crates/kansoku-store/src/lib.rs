@@ -14,6 +14,7 @@
 //! steps; opening the store for writing removes them, and queries never read them.
 
 mod alerts;
+pub mod dashboard;
 mod hll;
 mod manifest;
 mod query;

@@ -189,7 +189,7 @@ pub(crate) fn strings(batch: &RecordBatch, i: usize) -> Result<StringArray, Stor
         .ok_or_else(|| StoreError::Query(format!("column {i} of a series query is not text")))
 }
 
-fn col<T: 'static>(batch: &RecordBatch, i: usize) -> Result<&T, StoreError> {
+pub(crate) fn col<T: 'static>(batch: &RecordBatch, i: usize) -> Result<&T, StoreError> {
     batch.column(i).as_any().downcast_ref::<T>().ok_or_else(|| {
         StoreError::Query(format!(
             "column {i} of a series query has type {}",
@@ -219,13 +219,13 @@ pub struct ObservationSeries {
 }
 
 /// SQL naming a (proto, dst_port) pair as `tcp/135`, `icmp/8.0`.
-const PORT_NAME: &str = "CASE WHEN proto IN (1, 58) THEN concat(CASE proto WHEN 1 THEN 'icmp' \
+pub(crate) const PORT_NAME: &str = "CASE WHEN proto IN (1, 58) THEN concat(CASE proto WHEN 1 THEN 'icmp' \
      ELSE 'icmp6' END, '/', CAST(dst_port / 256 AS VARCHAR), '.', CAST(dst_port % 256 AS \
      VARCHAR)) WHEN proto = 6 THEN concat('tcp/', CAST(dst_port AS VARCHAR)) WHEN proto = 17 \
      THEN concat('udp/', CAST(dst_port AS VARCHAR)) ELSE concat('proto-', CAST(proto AS \
      VARCHAR)) END";
 
-fn time_clauses(from_s: Option<i64>, to_s: Option<i64>) -> Vec<String> {
+pub(crate) fn time_clauses(from_s: Option<i64>, to_s: Option<i64>) -> Vec<String> {
     let mut clauses = Vec::new();
     if let Some(from) = from_s {
         clauses.push(format!("bin_start >= to_timestamp_seconds({from})"));
@@ -246,7 +246,7 @@ pub(crate) fn where_clause(clauses: &[String]) -> String {
 }
 
 /// `date_bin` of `bin_start` to `bin_seconds`, as Unix seconds.
-fn binned(bin_seconds: u32) -> String {
+pub(crate) fn binned(bin_seconds: u32) -> String {
     format!(
         "to_unixtime(date_bin(INTERVAL '{bin_seconds} seconds', bin_start, \
          TIMESTAMP '1970-01-01T00:00:00Z'))"

@@ -36,6 +36,8 @@ enum Command {
     /// The infected population behind a signature's sources over time, with a logistic fit
     /// (plateau, doubling time), bands, and the verdict on each assumption.
     Estimate(cmd::estimate::EstimateArgs),
+    /// Serve the dashboard and the JSON API over a store.
+    Serve(cmd::serve::ServeArgs),
     /// Precision and recall of the classifier against a simulator ground truth.
     Evaluate(cmd::evaluate::EvaluateArgs),
     /// Write a simulated darknet capture with its ground truth.
@@ -54,6 +56,7 @@ fn main() -> ExitCode {
         Command::Chart(args) => cmd::chart::run(args),
         Command::Owners(args) => cmd::owners::run(args),
         Command::Estimate(args) => cmd::estimate::run(args),
+        Command::Serve(args) => cmd::serve::run(args),
         Command::Evaluate(args) => cmd::evaluate::run(args),
         Command::Simulate(args) => cmd::simulate::run(args),
         Command::Demo(args) => cmd::demo::run(args),

@@ -8,6 +8,7 @@ pub mod evaluate;
 pub mod ingest;
 pub mod owners;
 pub mod report;
+pub mod serve;
 pub mod simulate;
 pub mod sql;
 

@@ -1,0 +1,115 @@
+//! The JSON API (`/api/v1`), the chart files and `/healthz`. Each handler parses its
+//! parameters, reads on the blocking pool and serialises what the matching page shows.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use kansoku_aggregate::PortName;
+use kansoku_chart::{Format, render_observation};
+
+use crate::data::{self, AlertView, Detail, Overview, Subject, blocking};
+use crate::period::{PeriodParams, parse_port};
+use crate::{AppState, Period, WebError};
+
+pub async fn overview(
+    State(state): State<AppState>,
+    Query(params): Query<PeriodParams>,
+) -> Result<Json<Overview>, WebError> {
+    let period = Period::try_from(&params)?;
+    let dir = state.store_dir.clone();
+    Ok(Json(blocking(move || data::overview(&dir, &period)).await?))
+}
+
+pub async fn port(
+    State(state): State<AppState>,
+    Path((proto, port)): Path<(String, String)>,
+    Query(params): Query<PeriodParams>,
+) -> Result<Json<Detail>, WebError> {
+    let subject = port_subject(&proto, &port)?;
+    Ok(Json(detail(state, subject, &params).await?))
+}
+
+pub async fn signature(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    Query(params): Query<PeriodParams>,
+) -> Result<Json<Detail>, WebError> {
+    Ok(Json(detail(state, Subject::Signature(name), &params).await?))
+}
+
+pub async fn alerts(
+    State(state): State<AppState>,
+    Query(params): Query<PeriodParams>,
+) -> Result<Json<Vec<AlertView>>, WebError> {
+    let period = Period::try_from(&params)?;
+    let dir = state.store_dir.clone();
+    Ok(Json(blocking(move || data::alerts(&dir, &period)).await?))
+}
+
+/// `GET /chart/port/tcp/135.svg` (or `.png`).
+pub async fn port_chart(
+    State(state): State<AppState>,
+    Path((proto, file)): Path<(String, String)>,
+    Query(params): Query<PeriodParams>,
+) -> Result<Response, WebError> {
+    let (port, format) = split_extension(&file)?;
+    chart(state, port_subject(&proto, port)?, format, &params).await
+}
+
+/// `GET /chart/signature/blaster.svg` (or `.png`).
+pub async fn signature_chart(
+    State(state): State<AppState>,
+    Path(file): Path<String>,
+    Query(params): Query<PeriodParams>,
+) -> Result<Response, WebError> {
+    let (name, format) = split_extension(&file)?;
+    chart(state, Subject::Signature(name.to_owned()), format, &params).await
+}
+
+/// `GET /healthz`: the store opens and its manifest reads.
+pub async fn healthz(State(state): State<AppState>) -> Result<&'static str, WebError> {
+    let dir = state.store_dir.clone();
+    blocking(move || Ok(kansoku_store::Store::open(&dir).map(|_| ())?)).await?;
+    Ok("ok\n")
+}
+
+pub(crate) fn port_subject(proto: &str, port: &str) -> Result<Subject, WebError> {
+    let (proto, port) = parse_port(proto, port)?;
+    Ok(Subject::Port(PortName(proto, port)))
+}
+
+pub(crate) async fn detail(
+    state: AppState,
+    subject: Subject,
+    params: &PeriodParams,
+) -> Result<Detail, WebError> {
+    let period = Period::try_from(params)?;
+    let dir = state.store_dir.clone();
+    blocking(move || data::detail(&dir, &subject, &period)).await
+}
+
+async fn chart(
+    state: AppState,
+    subject: Subject,
+    format: Format,
+    params: &PeriodParams,
+) -> Result<Response, WebError> {
+    let detail = detail(state, subject, params).await?;
+    let bytes = blocking(move || Ok(render_observation(&data::chart(&detail), format)?)).await?;
+    let content_type = match format {
+        Format::Svg => "image/svg+xml",
+        Format::Png => "image/png",
+    };
+    Ok(([(header::CONTENT_TYPE, content_type)], bytes).into_response())
+}
+
+fn split_extension(file: &str) -> Result<(&str, Format), WebError> {
+    match file.rsplit_once('.') {
+        Some((stem, "svg")) => Ok((stem, Format::Svg)),
+        Some((stem, "png")) => Ok((stem, Format::Png)),
+        _ => Err(WebError::NotFound(format!(
+            "`{file}`: charts are served as NAME.svg or NAME.png"
+        ))),
+    }
+}

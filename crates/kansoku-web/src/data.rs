@@ -1,0 +1,314 @@
+//! The content of each page, read from the store on the blocking pool. The HTML pages and the
+//! JSON API serialise the same structs, so the API returns exactly what a page shows.
+
+use std::path::Path;
+
+use kansoku_aggregate::PortName;
+use kansoku_store::dashboard::{
+    Grouping, Network, Ranked, RuleEvidence, daily_sources, ranked, signature_rules,
+    top_networks,
+};
+use kansoku_store::{AlertRow, ChartScope, ObservationSeries, Store, read_alerts};
+use serde::Serialize;
+
+use crate::{Period, WebError};
+
+/// Rows of the overview's tables and of a page's network table.
+const TOP: usize = 10;
+
+/// The overview: what the darknet saw in the period.
+#[derive(Debug, Serialize)]
+pub struct Overview {
+    pub period: PeriodView,
+    pub ports: Vec<Ranked>,
+    pub signatures: Vec<Ranked>,
+    pub alerts: Vec<AlertView>,
+    /// Distinct sources on the last day of the period against the days before it.
+    pub sources: SourcesNow,
+    pub sensors: Vec<SensorIngest>,
+}
+
+/// The period as shown: given bounds, or the data's own.
+#[derive(Debug, Serialize)]
+pub struct PeriodView {
+    pub from: Option<String>,
+    pub to: Option<String>,
+    /// Width of the sparkline and chart bins, seconds.
+    pub bin_seconds: u32,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SourcesNow {
+    /// Start of the last day with data, RFC 3339.
+    pub day: Option<String>,
+    pub sources: u64,
+    /// Median of the up to seven days before it; absent without history.
+    pub baseline: Option<f64>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SensorIngest {
+    pub sensor: String,
+    pub last_ingest: String,
+    pub inputs: usize,
+    pub frames: u64,
+    pub malformed: u64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct AlertView {
+    pub at: String,
+    pub first_bin: String,
+    pub scope: String,
+    pub target: String,
+    pub kind: String,
+    pub observed: f64,
+    pub baseline: f64,
+    pub score: f64,
+}
+
+impl From<AlertRow> for AlertView {
+    fn from(a: AlertRow) -> Self {
+        AlertView {
+            at: rfc3339(a.at_s),
+            first_bin: rfc3339(a.first_bin_s),
+            scope: a.scope,
+            target: a.target,
+            kind: a.kind,
+            observed: a.observed,
+            baseline: a.baseline,
+            score: a.score,
+        }
+    }
+}
+
+/// A port's or a signature's page.
+#[derive(Debug, Serialize)]
+pub struct Detail {
+    /// `tcp/135` or `blaster`.
+    pub name: String,
+    pub period: PeriodView,
+    pub packets: u64,
+    /// Packets per bin, stacked: by signature for a port, by port for a signature.
+    pub stacks: Vec<Stack>,
+    /// Distinct sources per bin (HLL sketches merged over the bin).
+    pub sources: Vec<(i64, f64)>,
+    /// The rules that matched (signature pages).
+    pub rules: Vec<RuleEvidence>,
+    pub networks: Vec<Network>,
+    pub alerts: Vec<AlertView>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Stack {
+    pub name: String,
+    pub packets: u64,
+    pub series: Vec<(i64, f64)>,
+}
+
+pub fn rfc3339(unix_s: i64) -> String {
+    chrono::DateTime::from_timestamp(unix_s, 0)
+        .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+        .unwrap_or_default()
+}
+
+/// Runs a store read on the blocking pool.
+pub async fn blocking<T: Send + 'static>(
+    job: impl FnOnce() -> Result<T, WebError> + Send + 'static,
+) -> Result<T, WebError> {
+    tokio::task::spawn_blocking(job)
+        .await
+        .map_err(|e| WebError::Internal(e.to_string()))?
+}
+
+fn open(dir: &Path) -> Result<Store, WebError> {
+    Ok(Store::open(dir)?)
+}
+
+/// The bin of a page: asked for, or one that draws the period in a few hundred bins.
+fn bin_for(store: &Store, period: &Period, span_s: Option<(i64, i64)>) -> u32 {
+    let store_bin = store.meta().bin_seconds;
+    if let Some(bin) = period.bin_s {
+        return bin.max(store_bin) / store_bin * store_bin;
+    }
+    let span = span_s.map_or(0, |(first, last)| last - first);
+    let bin = match span {
+        s if s <= 2 * 86_400 => 300,
+        s if s <= 21 * 86_400 => 3600,
+        _ => 86_400,
+    };
+    bin.max(store_bin) / store_bin * store_bin
+}
+
+fn period_view(period: &Period, span: Option<(i64, i64)>, bin: u32) -> PeriodView {
+    PeriodView {
+        from: period.from_s.or(span.map(|s| s.0)).map(rfc3339),
+        to: period
+            .to_s
+            .or(span.map(|s| s.1 + i64::from(bin)))
+            .map(rfc3339),
+        bin_seconds: bin,
+    }
+}
+
+pub fn overview(dir: &Path, period: &Period) -> Result<Overview, WebError> {
+    let store = open(dir)?;
+    let span = kansoku_store::store_span(&store, store.meta().bin_seconds, period.from_s, period.to_s)?;
+    let bin = bin_for(&store, period, span);
+    let (from, to) = (period.from_s, period.to_s);
+    let days = daily_sources(&store, from, to)?;
+    let sources = match days.split_last() {
+        Some((&(day, sources), before)) => {
+            let mut history: Vec<u64> = before.iter().rev().take(7).map(|d| d.1).collect();
+            history.sort_unstable();
+            SourcesNow {
+                day: Some(rfc3339(day)),
+                sources,
+                baseline: median(&history),
+            }
+        }
+        None => SourcesNow {
+            day: None,
+            sources: 0,
+            baseline: None,
+        },
+    };
+    let mut sensors: Vec<SensorIngest> = Vec::new();
+    for entry in &store.manifest().entries {
+        let malformed: u64 = entry.malformed.values().sum();
+        match sensors.iter_mut().find(|s| s.sensor == entry.sensor) {
+            Some(s) => {
+                s.last_ingest = s.last_ingest.clone().max(entry.ingested_at.clone());
+                s.inputs += 1;
+                s.frames += entry.frames;
+                s.malformed += malformed;
+            }
+            None => sensors.push(SensorIngest {
+                sensor: entry.sensor.clone(),
+                last_ingest: entry.ingested_at.clone(),
+                inputs: 1,
+                frames: entry.frames,
+                malformed,
+            }),
+        }
+    }
+    sensors.sort_by(|a, b| a.sensor.cmp(&b.sensor));
+    Ok(Overview {
+        period: period_view(period, span, bin),
+        ports: ranked(&store, Grouping::Port, bin, TOP, from, to)?,
+        signatures: ranked(&store, Grouping::Signature, bin, TOP, from, to)?,
+        alerts: read_alerts(&store, from, to)?
+            .into_iter()
+            .rev()
+            .take(50)
+            .map(AlertView::from)
+            .collect(),
+        sources,
+        sensors,
+    })
+}
+
+fn median(sorted: &[u64]) -> Option<f64> {
+    match sorted.len() {
+        0 => None,
+        n if n % 2 == 1 => Some(sorted[n / 2] as f64),
+        n => Some((sorted[n / 2 - 1] + sorted[n / 2]) as f64 / 2.0),
+    }
+}
+
+/// What a port or signature page shows.
+pub enum Subject {
+    Port(PortName),
+    Signature(String),
+}
+
+impl Subject {
+    fn name(&self) -> String {
+        match self {
+            Subject::Port(p) => p.to_string(),
+            Subject::Signature(s) => s.clone(),
+        }
+    }
+}
+
+pub fn detail(dir: &Path, subject: &Subject, period: &Period) -> Result<Detail, WebError> {
+    let store = open(dir)?;
+    let (from, to) = (period.from_s, period.to_s);
+    let span = kansoku_store::store_span(&store, store.meta().bin_seconds, from, to)?;
+    let bin = bin_for(&store, period, span);
+    let name = subject.name();
+    let scope = match subject {
+        Subject::Port(PortName(proto, port)) => ChartScope::Port {
+            proto: *proto,
+            port: *port,
+        },
+        Subject::Signature(s) => ChartScope::Signature(s.clone()),
+    };
+    let series = ObservationSeries::read(&store, &scope, bin, from, to)?;
+    if series.packets.is_empty() && !store.manifest().entries.is_empty() && span.is_some() {
+        return Err(WebError::NotFound(format!("nothing seen on {name} in this period")));
+    }
+    let stacks: Vec<Stack> = series
+        .packets
+        .into_iter()
+        .map(|(name, series)| Stack {
+            name,
+            packets: series.iter().map(|p| p.1).sum::<f64>() as u64,
+            series,
+        })
+        .collect();
+    let (rules, networks) = match subject {
+        Subject::Port(_) => (
+            Vec::new(),
+            top_networks(&store, None, Some(&name), TOP, from, to)?,
+        ),
+        Subject::Signature(s) => (
+            signature_rules(&store, s, from, to)?,
+            top_networks(&store, Some(s), None, TOP, from, to)?,
+        ),
+    };
+    let alerts = read_alerts(&store, from, to)?
+        .into_iter()
+        .filter(|a| a.target == name)
+        .map(AlertView::from)
+        .collect();
+    Ok(Detail {
+        period: period_view(period, span, bin),
+        packets: stacks.iter().map(|s| s.packets).sum(),
+        name,
+        stacks,
+        sources: series.sources,
+        rules,
+        networks,
+        alerts,
+    })
+}
+
+/// The packet observation chart of a page's data.
+pub fn chart(detail: &Detail) -> kansoku_chart::ObservationChart {
+    use kansoku_chart::Series;
+    kansoku_chart::ObservationChart {
+        title: format!("Packet observation chart: {} (UTC)", detail.name),
+        subtitle: Some(format!(
+            "{} to {}",
+            detail.period.from.as_deref().unwrap_or("start"),
+            detail.period.to.as_deref().unwrap_or("end")
+        )),
+        bin_seconds: i64::from(detail.period.bin_seconds),
+        packets: detail
+            .stacks
+            .iter()
+            .map(|s| Series::new(s.name.clone(), s.series.clone()))
+            .collect(),
+        sources: vec![Series::new("distinct sources", detail.sources.clone())],
+    }
+}
+
+/// The stored alerts raised in the period, oldest first.
+pub fn alerts(dir: &Path, period: &Period) -> Result<Vec<AlertView>, WebError> {
+    let store = open(dir)?;
+    Ok(read_alerts(&store, period.from_s, period.to_s)?
+        .into_iter()
+        .map(AlertView::from)
+        .collect())
+}

@@ -1,0 +1,271 @@
+//! Server-rendered HTML (maud escapes every value). Pages work without JavaScript: the period
+//! picker is a plain GET form, charts are inline SVG.
+
+use axum::extract::{Path, Query, State};
+use maud::{DOCTYPE, Markup, PreEscaped, html};
+
+use crate::api::{detail, port_subject};
+use crate::data::{self, AlertView, Detail, Subject, blocking};
+use crate::period::PeriodParams;
+use crate::sparkline;
+use crate::{AppState, Period, WebError};
+
+const STYLE: &str = "
+body{font-family:'DejaVu Sans',Verdana,Arial,sans-serif;margin:0;color:#222;background:#fafafa}
+header{background:#23395d;color:#fff;padding:.6rem 1rem}header a{color:#fff;text-decoration:none}
+main{max-width:72rem;margin:0 auto;padding:1rem}
+h1{font-size:1.4rem;margin:.2rem 0 1rem}h2{font-size:1.1rem;margin:1.5rem 0 .5rem}
+table{border-collapse:collapse;width:100%;background:#fff;font-size:.9rem}
+th,td{padding:.3rem .5rem;border-bottom:1px solid #e3e3e3;text-align:left;vertical-align:middle}
+td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
+form.period{display:flex;flex-wrap:wrap;gap:.5rem;align-items:end;margin-bottom:1rem}
+form.period label{display:flex;flex-direction:column;font-size:.8rem}
+.chart svg{width:100%;height:auto;background:#fff}
+.kpi{display:flex;flex-wrap:wrap;gap:1rem}.kpi div{background:#fff;padding:.6rem 1rem;border:1px solid #e3e3e3}
+.kpi b{display:block;font-size:1.4rem}.muted{color:#666;font-size:.85rem}
+.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(22rem,1fr));gap:1rem}
+.table-wrap{overflow-x:auto}
+";
+
+fn layout(title: &str, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · kansoku" }
+                style { (PreEscaped(STYLE)) }
+            }
+            body {
+                header { a href="/" { "kansoku 観測" } " · darknet observation" }
+                main { (body) }
+            }
+        }
+    }
+}
+
+fn period_form(action: &str, params: &PeriodParams) -> Markup {
+    let value = |v: &Option<String>| v.clone().unwrap_or_default();
+    html! {
+        form.period method="get" action=(action) {
+            label { "from (UTC)" input type="text" name="from" placeholder="2003-08-11" value=(value(&params.from)); }
+            label { "to (UTC)" input type="text" name="to" placeholder="2003-08-14" value=(value(&params.to)); }
+            label { "bin"
+                select name="bin" {
+                    @for (v, text) in [("", "auto"), ("5m", "5 min"), ("1h", "1 hour"), ("1d", "1 day")] {
+                        option value=(v) selected[params.bin.as_deref().unwrap_or("") == v] { (text) }
+                    }
+                }
+            }
+            button type="submit" { "show" }
+        }
+    }
+}
+
+fn alerts_table(alerts: &[AlertView]) -> Markup {
+    html! {
+        @if alerts.is_empty() {
+            p.muted { "No outbreak alerts in this period." }
+        } @else {
+            div.table-wrap { table {
+                tr { th { "raised" } th { "target" } th { "kind" } th.n { "sources" } th.n { "baseline" } th.n { "score" } }
+                @for a in alerts {
+                    tr {
+                        td { (a.at) }
+                        td { a href=(target_link(a)) { (a.target) } }
+                        td { (a.kind) }
+                        td.n { (a.observed) }
+                        td.n { (format!("{:.2}", a.baseline)) }
+                        td.n { (format!("{:.1}", a.score)) }
+                    }
+                }
+            } }
+        }
+    }
+}
+
+fn target_link(a: &AlertView) -> String {
+    if a.scope == "port" {
+        format!("/port/{}", a.target)
+    } else {
+        format!("/signature/{}", a.target)
+    }
+}
+
+fn query_string(params: &PeriodParams) -> String {
+    let pairs: Vec<String> = [("from", &params.from), ("to", &params.to), ("bin", &params.bin)]
+        .into_iter()
+        .filter_map(|(k, v)| v.as_ref().filter(|v| !v.is_empty()).map(|v| format!("{k}={}", encode(v))))
+        .collect();
+    if pairs.is_empty() {
+        String::new()
+    } else {
+        format!("?{}", pairs.join("&"))
+    }
+}
+
+/// Percent-encodes what a query value may not hold as is.
+fn encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// `GET /`.
+pub async fn overview(
+    State(state): State<AppState>,
+    Query(params): Query<PeriodParams>,
+) -> Result<Markup, WebError> {
+    let period = Period::try_from(&params)?;
+    let dir = state.store_dir.clone();
+    let o = blocking(move || data::overview(&dir, &period)).await?;
+    let span = (
+        o.period.from.as_deref().map(seconds).unwrap_or(0),
+        o.period.to.as_deref().map(seconds).unwrap_or(0) - i64::from(o.period.bin_seconds),
+    );
+    let bin = i64::from(o.period.bin_seconds);
+    let qs = query_string(&params);
+    let ranked = |rows: &[kansoku_store::dashboard::Ranked], base: &str| {
+        html! {
+            div.table-wrap { table {
+                tr { th { "name" } th.n { "packets" } th.n { "sources" } th { "trend" } }
+                @for r in rows {
+                    tr {
+                        td { a href=(format!("{base}{}{qs}", r.name)) { (r.name) } }
+                        td.n { (r.packets) }
+                        td.n { (r.sources) }
+                        td { (PreEscaped(sparkline::svg(&r.series, span, bin))) }
+                    }
+                }
+            } }
+        }
+    };
+    let body = html! {
+        h1 { "What the darknet saw" }
+        (period_form("/", &params))
+        p.muted { (o.period.from.as_deref().unwrap_or("-")) " to " (o.period.to.as_deref().unwrap_or("-")) " (UTC)" }
+        div.kpi {
+            div { b { (o.sources.sources) } "distinct sources on " (o.sources.day.as_deref().map(|d| &d[..10]).unwrap_or("-")) }
+            div { b { (o.sources.baseline.map_or("-".to_owned(), |b| format!("{b:.0}"))) } "median of the days before" }
+            div { b { (o.alerts.len()) } "outbreak alerts" }
+        }
+        div.grid {
+            div { h2 { "Top ports" } (ranked(&o.ports, "/port/")) }
+            div { h2 { "Top signatures" } (ranked(&o.signatures, "/signature/")) }
+        }
+        h2 { "Outbreak alerts, newest first" }
+        (alerts_table(&o.alerts))
+        h2 { "Sensors" }
+        div.table-wrap { table {
+            tr { th { "sensor" } th { "last ingest" } th.n { "captures" } th.n { "frames" } th.n { "malformed" } }
+            @for s in &o.sensors {
+                tr { td { (s.sensor) } td { (s.last_ingest) } td.n { (s.inputs) } td.n { (s.frames) } td.n { (s.malformed) } }
+            }
+        } }
+        p.muted { "JSON: " a href=(format!("/api/v1/overview{qs}")) { "/api/v1/overview" } }
+    };
+    Ok(layout("Overview", body))
+}
+
+fn seconds(rfc3339: &str) -> i64 {
+    chrono::DateTime::parse_from_rfc3339(rfc3339).map_or(0, |t| t.timestamp())
+}
+
+/// `GET /port/{proto}/{port}`.
+pub async fn port(
+    State(state): State<AppState>,
+    Path((proto, port)): Path<(String, String)>,
+    Query(params): Query<PeriodParams>,
+) -> Result<Markup, WebError> {
+    let subject = port_subject(&proto, &port)?;
+    let d = detail(state, subject, &params).await?;
+    let api = format!("/api/v1/ports/{}", d.name);
+    let chart = format!("/chart/port/{}", d.name);
+    detail_page(&d, &params, "Port", "signature", &api, &chart)
+}
+
+/// `GET /signature/{name}`.
+pub async fn signature(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    Query(params): Query<PeriodParams>,
+) -> Result<Markup, WebError> {
+    let d = detail(state, Subject::Signature(name), &params).await?;
+    let api = format!("/api/v1/signatures/{}", d.name);
+    let chart = format!("/chart/signature/{}", d.name);
+    detail_page(&d, &params, "Signature", "port", &api, &chart)
+}
+
+fn detail_page(
+    d: &Detail,
+    params: &PeriodParams,
+    kind: &str,
+    stacked_by: &str,
+    api: &str,
+    chart: &str,
+) -> Result<Markup, WebError> {
+    let svg = String::from_utf8(kansoku_chart::render_observation(
+        &data::chart(d),
+        kansoku_chart::Format::Svg,
+    )?)
+    .map_err(|e| WebError::Internal(e.to_string()))?;
+    let qs = query_string(params);
+    let action = match kind {
+        "Port" => format!("/port/{}", d.name),
+        _ => format!("/signature/{}", d.name),
+    };
+    let body = html! {
+        h1 { (kind) " " (d.name) }
+        (period_form(&action, params))
+        div.kpi {
+            div { b { (d.packets) } "packets" }
+            div { b { (d.sources.iter().map(|p| p.1).fold(0.0, f64::max)) } "peak distinct sources per bin" }
+            div { b { (d.alerts.len()) } "outbreak alerts" }
+        }
+        h2 { "Packet observation chart" }
+        div.chart { (PreEscaped(svg)) }
+        p.muted { "Download: " a href=(format!("{chart}.svg{qs}")) { "SVG" } " · " a href=(format!("{chart}.png{qs}")) { "PNG" } " · JSON: " a href=(format!("{api}{qs}")) { (api) } }
+        div.grid {
+            div {
+                h2 { "By " (stacked_by) }
+                div.table-wrap { table {
+                    tr { th { (stacked_by) } th.n { "packets" } }
+                    @for s in &d.stacks {
+                        tr {
+                            td {
+                                @if stacked_by == "port" { a href=(format!("/port/{}{qs}", s.name)) { (s.name) } }
+                                @else if s.name.starts_with("scan/") || s.name == "unclassified" { (s.name) }
+                                @else { a href=(format!("/signature/{}{qs}", s.name)) { (s.name) } }
+                            }
+                            td.n { (s.packets) }
+                        }
+                    }
+                } }
+            }
+            div {
+                h2 { "Top source networks" }
+                div.table-wrap { table {
+                    tr { th { "network" } th.n { "sources" } th.n { "packets" } }
+                    @for n in &d.networks { tr { td { (n.network) } td.n { (n.sources) } td.n { (n.packets) } } }
+                } }
+            }
+        }
+        @if !d.rules.is_empty() {
+            h2 { "Rules that matched" }
+            div.table-wrap { table {
+                tr { th { "rule" } th.n { "packets" } }
+                @for r in &d.rules { tr { td { code { (r.rule) } } td.n { (r.packets) } } }
+            } }
+        }
+        h2 { "Outbreak alerts" }
+        (alerts_table(&d.alerts))
+    };
+    Ok(layout(&format!("{kind} {}", d.name), body))
+}
