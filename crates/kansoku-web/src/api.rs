@@ -35,7 +35,9 @@ pub async fn signature(
     Path(name): Path<String>,
     Query(params): Query<PeriodParams>,
 ) -> Result<Json<Detail>, WebError> {
-    Ok(Json(detail(state, Subject::Signature(name), &params).await?))
+    Ok(Json(
+        detail(state, Subject::Signature(name), &params).await?,
+    ))
 }
 
 pub async fn alerts(

@@ -5,8 +5,7 @@ use std::path::Path;
 
 use kansoku_aggregate::PortName;
 use kansoku_store::dashboard::{
-    Grouping, Network, Ranked, RuleEvidence, daily_sources, ranked, signature_rules,
-    top_networks,
+    Grouping, Network, Ranked, RuleEvidence, daily_sources, ranked, signature_rules, top_networks,
 };
 use kansoku_store::{AlertRow, ChartScope, ObservationSeries, Store, read_alerts};
 use serde::Serialize;
@@ -153,7 +152,8 @@ fn period_view(period: &Period, span: Option<(i64, i64)>, bin: u32) -> PeriodVie
 
 pub fn overview(dir: &Path, period: &Period) -> Result<Overview, WebError> {
     let store = open(dir)?;
-    let span = kansoku_store::store_span(&store, store.meta().bin_seconds, period.from_s, period.to_s)?;
+    let span =
+        kansoku_store::store_span(&store, store.meta().bin_seconds, period.from_s, period.to_s)?;
     let bin = bin_for(&store, period, span);
     let (from, to) = (period.from_s, period.to_s);
     let days = daily_sources(&store, from, to)?;
@@ -246,7 +246,9 @@ pub fn detail(dir: &Path, subject: &Subject, period: &Period) -> Result<Detail, 
     };
     let series = ObservationSeries::read(&store, &scope, bin, from, to)?;
     if series.packets.is_empty() && !store.manifest().entries.is_empty() && span.is_some() {
-        return Err(WebError::NotFound(format!("nothing seen on {name} in this period")));
+        return Err(WebError::NotFound(format!(
+            "nothing seen on {name} in this period"
+        )));
     }
     let stacks: Vec<Stack> = series
         .packets

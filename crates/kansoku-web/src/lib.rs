@@ -23,6 +23,13 @@ use axum::routing::get;
 pub use error::WebError;
 pub use period::Period;
 
+/// What the server serves and how: `kansoku serve`'s options.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// The store directory.
+    pub store: PathBuf,
+}
+
 /// What every handler shares.
 #[derive(Clone)]
 pub struct AppState {
@@ -30,10 +37,10 @@ pub struct AppState {
     metrics: Arc<metrics::Metrics>,
 }
 
-/// The whole application over the store at `store_dir`.
-pub fn app(store_dir: PathBuf) -> Router {
+/// The whole application.
+pub fn app(config: Config) -> Router {
     let state = AppState {
-        store_dir: Arc::new(store_dir),
+        store_dir: Arc::new(config.store),
         metrics: Arc::new(metrics::Metrics::default()),
     };
     Router::new()
@@ -56,6 +63,6 @@ pub fn app(store_dir: PathBuf) -> Router {
 }
 
 /// Serve until the process ends.
-pub async fn serve(listener: tokio::net::TcpListener, store_dir: PathBuf) -> std::io::Result<()> {
-    axum::serve(listener, app(store_dir)).await
+pub async fn serve(listener: tokio::net::TcpListener, config: Config) -> std::io::Result<()> {
+    axum::serve(listener, app(config)).await
 }

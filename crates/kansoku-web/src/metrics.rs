@@ -77,35 +77,84 @@ pub async fn render(State(state): State<AppState>) -> Result<Response, WebError>
     })
     .await?;
     let mut out = String::new();
-    let _ = writeln!(out, "# HELP kansoku_ingested_frames_total Frames ingested into the store.");
+    let _ = writeln!(
+        out,
+        "# HELP kansoku_ingested_frames_total Frames ingested into the store."
+    );
     let _ = writeln!(out, "# TYPE kansoku_ingested_frames_total counter");
     for (sensor, (frames, _, _)) in &sensors {
-        let _ = writeln!(out, "kansoku_ingested_frames_total{{sensor=\"{}\"}} {frames}", escape(sensor));
+        let _ = writeln!(
+            out,
+            "kansoku_ingested_frames_total{{sensor=\"{}\"}} {frames}",
+            escape(sensor)
+        );
     }
-    let _ = writeln!(out, "# HELP kansoku_malformed_frames_total Frames dropped as malformed.");
+    let _ = writeln!(
+        out,
+        "# HELP kansoku_malformed_frames_total Frames dropped as malformed."
+    );
     let _ = writeln!(out, "# TYPE kansoku_malformed_frames_total counter");
     for (sensor, (_, malformed, _)) in &sensors {
-        let _ = writeln!(out, "kansoku_malformed_frames_total{{sensor=\"{}\"}} {malformed}", escape(sensor));
+        let _ = writeln!(
+            out,
+            "kansoku_malformed_frames_total{{sensor=\"{}\"}} {malformed}",
+            escape(sensor)
+        );
     }
-    let _ = writeln!(out, "# HELP kansoku_ingested_inputs_total Captures committed to the store.");
+    let _ = writeln!(
+        out,
+        "# HELP kansoku_ingested_inputs_total Captures committed to the store."
+    );
     let _ = writeln!(out, "# TYPE kansoku_ingested_inputs_total counter");
     for (sensor, (_, _, inputs)) in &sensors {
-        let _ = writeln!(out, "kansoku_ingested_inputs_total{{sensor=\"{}\"}} {inputs}", escape(sensor));
+        let _ = writeln!(
+            out,
+            "kansoku_ingested_inputs_total{{sensor=\"{}\"}} {inputs}",
+            escape(sensor)
+        );
     }
-    let _ = writeln!(out, "# HELP kansoku_http_request_duration_seconds Time to answer a request.");
-    let _ = writeln!(out, "# TYPE kansoku_http_request_duration_seconds histogram");
-    let routes = state.metrics.routes.lock().unwrap_or_else(|e| e.into_inner());
+    let _ = writeln!(
+        out,
+        "# HELP kansoku_http_request_duration_seconds Time to answer a request."
+    );
+    let _ = writeln!(
+        out,
+        "# TYPE kansoku_http_request_duration_seconds histogram"
+    );
+    let routes = state
+        .metrics
+        .routes
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
     for ((route, status), stats) in routes.iter() {
         let labels = format!("route=\"{}\",status=\"{status}\"", escape(route));
         for (bound, n) in BUCKETS.iter().zip(&stats.buckets) {
-            let _ = writeln!(out, "kansoku_http_request_duration_seconds_bucket{{{labels},le=\"{bound}\"}} {n}");
+            let _ = writeln!(
+                out,
+                "kansoku_http_request_duration_seconds_bucket{{{labels},le=\"{bound}\"}} {n}"
+            );
         }
-        let _ = writeln!(out, "kansoku_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}", stats.count);
-        let _ = writeln!(out, "kansoku_http_request_duration_seconds_sum{{{labels}}} {}", stats.sum_s);
-        let _ = writeln!(out, "kansoku_http_request_duration_seconds_count{{{labels}}} {}", stats.count);
+        let _ = writeln!(
+            out,
+            "kansoku_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}",
+            stats.count
+        );
+        let _ = writeln!(
+            out,
+            "kansoku_http_request_duration_seconds_sum{{{labels}}} {}",
+            stats.sum_s
+        );
+        let _ = writeln!(
+            out,
+            "kansoku_http_request_duration_seconds_count{{{labels}}} {}",
+            stats.count
+        );
     }
     Ok((
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
         out,
     )
         .into_response())
@@ -113,5 +162,8 @@ pub async fn render(State(state): State<AppState>) -> Result<Response, WebError>
 
 /// A label value with `\`, `"` and newlines escaped, as the exposition format requires.
 fn escape(value: &str) -> String {
-    value.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+    value
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
 }

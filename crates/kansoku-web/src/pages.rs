@@ -94,10 +94,18 @@ fn target_link(a: &AlertView) -> String {
 }
 
 fn query_string(params: &PeriodParams) -> String {
-    let pairs: Vec<String> = [("from", &params.from), ("to", &params.to), ("bin", &params.bin)]
-        .into_iter()
-        .filter_map(|(k, v)| v.as_ref().filter(|v| !v.is_empty()).map(|v| format!("{k}={}", encode(v))))
-        .collect();
+    let pairs: Vec<String> = [
+        ("from", &params.from),
+        ("to", &params.to),
+        ("bin", &params.bin),
+    ]
+    .into_iter()
+    .filter_map(|(k, v)| {
+        v.as_ref()
+            .filter(|v| !v.is_empty())
+            .map(|v| format!("{k}={}", encode(v)))
+    })
+    .collect();
     if pairs.is_empty() {
         String::new()
     } else {

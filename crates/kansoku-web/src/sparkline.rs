@@ -21,7 +21,11 @@ pub fn svg(points: &[(i64, f64)], span: (i64, i64), bin: i64) -> String {
     let max = values.iter().copied().fold(0.0, f64::max).max(1.0);
     let mut path = String::new();
     for (i, v) in values.iter().enumerate() {
-        let x = if n == 1 { W / 2.0 } else { i as f64 * W / (n - 1) as f64 };
+        let x = if n == 1 {
+            W / 2.0
+        } else {
+            i as f64 * W / (n - 1) as f64
+        };
         let y = H - 1.0 - v / max * (H - 2.0);
         let _ = write!(path, "{}{x:.1},{y:.1}", if i == 0 { "" } else { " " });
     }

@@ -32,9 +32,14 @@ pub fn run(args: ServeArgs) -> Result<bool> {
             "serving {} on http://{address}/ (Ctrl-C stops)",
             args.store.display()
         );
-        kansoku_web::serve(listener, args.store.clone())
-            .await
-            .context("serving")
+        kansoku_web::serve(
+            listener,
+            kansoku_web::Config {
+                store: args.store.clone(),
+            },
+        )
+        .await
+        .context("serving")
     })?;
     Ok(true)
 }
