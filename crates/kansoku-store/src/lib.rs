@@ -13,6 +13,7 @@
 //! whose ingest id the manifest does not know are leftovers of a crash between those two
 //! steps; opening the store for writing removes them, and queries never read them.
 
+pub mod activity;
 mod alerts;
 pub mod dashboard;
 mod hll;

@@ -11,6 +11,15 @@ pub enum WebError {
     BadRequest(String),
     #[error("{0}")]
     NotFound(String),
+    /// Not logged in, or no valid token.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// A form whose CSRF token does not match.
+    #[error("{0}")]
+    Forbidden(String),
+    /// Over a per-client limit; the client may retry after this long.
+    #[error("too many requests from this address: retry in {} s", .0.as_secs().max(1))]
+    TooManyRequests(std::time::Duration),
     #[error("store: {0}")]
     Store(#[from] kansoku_store::StoreError),
     #[error("chart: {0}")]
@@ -24,6 +33,9 @@ impl WebError {
         match self {
             WebError::BadRequest(_) => StatusCode::BAD_REQUEST,
             WebError::NotFound(_) => StatusCode::NOT_FOUND,
+            WebError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            WebError::Forbidden(_) => StatusCode::FORBIDDEN,
+            WebError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -36,6 +48,15 @@ impl IntoResponse for WebError {
             eprintln!("kansoku serve: {self}");
         }
         let body = serde_json::json!({ "error": self.to_string() });
-        (status, axum::Json(body)).into_response()
+        let mut response = (status, axum::Json(body)).into_response();
+        if let WebError::TooManyRequests(wait) = self {
+            let seconds = wait.as_secs().max(1).to_string();
+            if let Ok(value) = seconds.parse() {
+                response
+                    .headers_mut()
+                    .insert(axum::http::header::RETRY_AFTER, value);
+            }
+        }
+        response
     }
 }

@@ -7,18 +7,27 @@
 //! SQL engine drives its own runtime.
 
 mod api;
+pub mod auth;
 mod data;
 mod error;
+mod intake;
+mod limits;
+mod login;
 mod metrics;
+mod owner_api;
 mod pages;
 mod period;
+pub mod reports;
 mod sparkline;
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use axum::Router;
-use axum::routing::get;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
 
 pub use error::WebError;
 pub use period::Period;
@@ -28,13 +37,34 @@ pub use period::Period;
 pub struct Config {
     /// The store directory.
     pub store: PathBuf,
+    /// Infection reports one client may send per hour.
+    pub reports_per_hour: usize,
 }
+
+impl Config {
+    /// Serve `store` with the default limits.
+    pub fn new(store: PathBuf) -> Self {
+        Config {
+            store,
+            reports_per_hour: 10,
+        }
+    }
+}
+
+/// The largest request body accepted: a report is a few hundred bytes, the form's text
+/// field at most 2,000 characters.
+const MAX_BODY: usize = 16 * 1024;
 
 /// What every handler shares.
 #[derive(Clone)]
 pub struct AppState {
     store_dir: Arc<PathBuf>,
     metrics: Arc<metrics::Metrics>,
+    sessions: Arc<auth::Sessions>,
+    report_limit: Arc<limits::RateLimit>,
+    login_limit: Arc<limits::RateLimit>,
+    /// Serialises appends to the report log.
+    report_writer: Arc<Mutex<()>>,
 }
 
 /// The whole application.
@@ -42,6 +72,13 @@ pub fn app(config: Config) -> Router {
     let state = AppState {
         store_dir: Arc::new(config.store),
         metrics: Arc::new(metrics::Metrics::default()),
+        sessions: Arc::new(auth::Sessions::default()),
+        report_limit: Arc::new(limits::RateLimit::new(
+            config.reports_per_hour,
+            Duration::from_secs(3600),
+        )),
+        login_limit: Arc::new(limits::RateLimit::new(10, Duration::from_secs(900))),
+        report_writer: Arc::new(Mutex::new(())),
     };
     Router::new()
         .route("/", get(pages::overview))
@@ -53,16 +90,33 @@ pub fn app(config: Config) -> Router {
         .route("/api/v1/ports/{proto}/{port}", get(api::port))
         .route("/api/v1/signatures/{name}", get(api::signature))
         .route("/api/v1/alerts", get(api::alerts))
+        .route("/report", get(intake::form).post(intake::submit_form))
+        .route("/reports", get(intake::counts_page))
+        .route(
+            "/api/v1/reports",
+            get(intake::list).post(intake::submit_json),
+        )
+        .route("/api/v1/reports/daily", get(intake::daily))
+        .route("/api/v1/owner/hosts", get(owner_api::hosts))
+        .route("/login", get(login::form).post(login::login))
+        .route("/logout", post(login::logout))
+        .route("/operator", get(login::operator_page))
         .route("/healthz", get(api::healthz))
         .route("/metrics", get(metrics::render))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             metrics::track,
         ))
+        .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(state)
 }
 
 /// Serve until the process ends.
 pub async fn serve(listener: tokio::net::TcpListener, config: Config) -> std::io::Result<()> {
-    axum::serve(listener, app(config)).await
+    // The peer address keys the per-client limits.
+    axum::serve(
+        listener,
+        app(config).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .await
 }

@@ -25,9 +25,15 @@ form.period label{display:flex;flex-direction:column;font-size:.8rem}
 .kpi b{display:block;font-size:1.4rem}.muted{color:#666;font-size:.85rem}
 .grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(22rem,1fr));gap:1rem}
 .table-wrap{overflow-x:auto}
+form.report{display:flex;flex-direction:column;gap:.7rem;max-width:32rem}
+form.report label{display:flex;flex-direction:column;gap:.2rem;font-size:.9rem}
+form.report input,form.report select,form.report textarea{font:inherit;padding:.3rem}
+form.report button{align-self:start;padding:.4rem 1rem}
+.error{color:#a00;background:#fee;padding:.5rem;border:1px solid #f99}
+header nav{display:inline}header nav a{margin-left:1rem}
 ";
 
-fn layout(title: &str, body: Markup) -> Markup {
+pub(crate) fn layout(title: &str, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -38,7 +44,10 @@ fn layout(title: &str, body: Markup) -> Markup {
                 style { (PreEscaped(STYLE)) }
             }
             body {
-                header { a href="/" { "kansoku 観測" } " · darknet observation" }
+                header {
+                    a href="/" { "kansoku 観測" }
+                    nav { a href="/reports" { "Reports" } a href="/report" { "Report an infection" } }
+                }
                 main { (body) }
             }
         }

@@ -38,6 +38,10 @@ enum Command {
     Estimate(cmd::estimate::EstimateArgs),
     /// Serve the dashboard and the JSON API over a store.
     Serve(cmd::serve::ServeArgs),
+    /// Operator accounts of the dashboard.
+    Operator(cmd::access::OperatorArgs),
+    /// Owner API tokens of the dashboard.
+    Token(cmd::access::TokenArgs),
     /// Precision and recall of the classifier against a simulator ground truth.
     Evaluate(cmd::evaluate::EvaluateArgs),
     /// Write a simulated darknet capture with its ground truth.
@@ -57,6 +61,8 @@ fn main() -> ExitCode {
         Command::Owners(args) => cmd::owners::run(args),
         Command::Estimate(args) => cmd::estimate::run(args),
         Command::Serve(args) => cmd::serve::run(args),
+        Command::Operator(args) => cmd::access::operator(args),
+        Command::Token(args) => cmd::access::token(args),
         Command::Evaluate(args) => cmd::evaluate::run(args),
         Command::Simulate(args) => cmd::simulate::run(args),
         Command::Demo(args) => cmd::demo::run(args),

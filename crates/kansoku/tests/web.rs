@@ -83,9 +83,7 @@ impl Answer {
 }
 
 async fn get(uri: &str) -> Answer {
-    let app = kansoku_web::app(kansoku_web::Config {
-        store: store().to_path_buf(),
-    });
+    let app = kansoku_web::app(kansoku_web::Config::new(store().to_path_buf()));
     let response = app
         .oneshot(Request::get(uri).body(Body::empty()).unwrap())
         .await
@@ -288,9 +286,7 @@ async fn bad_parameters_get_a_sentence_and_the_right_status() {
 #[tokio::test]
 async fn healthz_and_metrics() {
     assert_eq!(get_ok("/healthz").await.text(), "ok\n");
-    let app = kansoku_web::app(kansoku_web::Config {
-        store: store().to_path_buf(),
-    });
+    let app = kansoku_web::app(kansoku_web::Config::new(store().to_path_buf()));
     // Metrics are per application: request twice through the same one.
     let request = |uri: &str| Request::get(uri).body(Body::empty()).unwrap();
     let r = app
@@ -319,9 +315,9 @@ async fn healthz_and_metrics() {
         ),
         "{text}"
     );
-    let missing = kansoku_web::app(kansoku_web::Config {
-        store: PathBuf::from("/nonexistent/kansoku-store"),
-    })
+    let missing = kansoku_web::app(kansoku_web::Config::new(PathBuf::from(
+        "/nonexistent/kansoku-store",
+    )))
     .oneshot(request("/healthz"))
     .await
     .unwrap();

@@ -1,5 +1,6 @@
 //! One module per subcommand; each parses nothing itself (clap does) and prints its result.
 
+pub mod access;
 pub mod alerts;
 pub mod chart;
 pub mod demo;

@@ -5,15 +5,14 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
-use arrow::array::{Array, Int64Array, RecordBatch, StringArray};
-use arrow::datatypes::DataType;
+use anyhow::Result;
 use clap::{ArgGroup, Args};
 use kansoku_analyse::owners::{
-    Activity, AsnDatabase, Directory, Document, GroupOptions, KindPolicy, Period, PrefixOwners,
-    SCHEMA, group, rfc3339_micros, write, write_per_owner,
+    AsnDatabase, Directory, Document, GroupOptions, KindPolicy, Period, PrefixOwners, SCHEMA,
+    group, rfc3339_micros, write, write_per_owner,
 };
-use kansoku_store::{Query, Store};
+use kansoku_store::Store;
+use kansoku_store::activity::{ActivityFilter, read_activity};
 
 use super::Format;
 use crate::time::parse_time;
@@ -61,96 +60,6 @@ pub struct OwnersArgs {
     pub format: Format,
 }
 
-/// SQL string literal.
-fn quote(text: &str) -> String {
-    format!("'{}'", text.replace('\'', "''"))
-}
-
-/// Per (source, signature) over the period: the sums an owner report needs, and the
-/// source's final label over all its signatures (as `kansoku evaluate` defines it).
-fn activity_sql(args: &OwnersArgs) -> String {
-    let mut window = Vec::new();
-    if let Some(from) = &args.from {
-        window.push(format!("last_seen >= {}", quote(from)));
-    }
-    if let Some(to) = &args.to {
-        window.push(format!("first_seen < {}", quote(to)));
-    }
-    let window = if window.is_empty() {
-        String::new()
-    } else {
-        format!("WHERE {}", window.join(" AND "))
-    };
-    let only = if args.signature.is_empty() {
-        String::new()
-    } else {
-        let names: Vec<String> = args.signature.iter().map(|s| quote(s)).collect();
-        format!("WHERE s.signature IN ({})", names.join(", "))
-    };
-    format!(
-        "WITH s AS (SELECT * FROM sources {window}), \
-         l AS (SELECT src, last_value(label ORDER BY hour, last_seen) AS label FROM s GROUP BY src) \
-         SELECT s.src, s.signature, l.label, \
-         CAST(min(s.first_seen) AS BIGINT) AS first_us, CAST(max(s.last_seen) AS BIGINT) AS last_us, \
-         CAST(count(DISTINCT s.hour) AS BIGINT) AS hours, CAST(sum(s.packets) AS BIGINT) AS packets, \
-         CAST(sum(s.bytes) AS BIGINT) AS bytes, CAST(max(s.destinations) AS BIGINT) AS destinations, \
-         string_agg(s.rules, ' ') AS rules, string_agg(s.top_ports, ' ') AS top_ports \
-         FROM s JOIN l ON s.src = l.src {only} \
-         GROUP BY s.src, s.signature, l.label"
-    )
-}
-
-fn strings(batch: &RecordBatch, i: usize) -> Result<StringArray> {
-    let cast = arrow::compute::cast(batch.column(i), &DataType::Utf8)?;
-    cast.as_any()
-        .downcast_ref::<StringArray>()
-        .cloned()
-        .context("sources query: a text column is not text")
-}
-
-fn numbers(batch: &RecordBatch, i: usize) -> Result<Int64Array> {
-    batch
-        .column(i)
-        .as_any()
-        .downcast_ref::<Int64Array>()
-        .cloned()
-        .context("sources query: a number column is not BIGINT")
-}
-
-fn read_activity(batches: &[RecordBatch]) -> Result<Vec<Activity>> {
-    let mut rows = Vec::new();
-    for b in batches {
-        let (src, signature, label) = (strings(b, 0)?, strings(b, 1)?, strings(b, 2)?);
-        let (first, last, hours) = (numbers(b, 3)?, numbers(b, 4)?, numbers(b, 5)?);
-        let (packets, bytes, destinations) = (numbers(b, 6)?, numbers(b, 7)?, numbers(b, 8)?);
-        let (rules, ports) = (strings(b, 9)?, strings(b, 10)?);
-        let text = |a: &StringArray, i| {
-            if a.is_null(i) {
-                String::new()
-            } else {
-                a.value(i).to_owned()
-            }
-        };
-        let count = |a: &Int64Array, i| u64::try_from(a.value(i)).unwrap_or(0);
-        for i in 0..b.num_rows() {
-            rows.push(Activity {
-                src: text(&src, i),
-                signature: text(&signature, i),
-                label: text(&label, i),
-                first_seen_us: first.value(i),
-                last_seen_us: last.value(i),
-                hours: count(&hours, i),
-                packets: count(&packets, i),
-                bytes: count(&bytes, i),
-                max_destinations: count(&destinations, i),
-                rules: text(&rules, i),
-                top_ports: text(&ports, i),
-            });
-        }
-    }
-    Ok(rows)
-}
-
 pub fn run(args: OwnersArgs) -> Result<bool> {
     // The owner source first: a typo in it should not wait for a store scan.
     let directory = match (&args.prefixes, &args.asn_db) {
@@ -159,8 +68,14 @@ pub fn run(args: OwnersArgs) -> Result<bool> {
         (None, None) => unreachable!("clap requires --prefixes or --asn-db"),
     };
     let store = Store::open(&args.store)?;
-    let batches = Query::new(&store)?.sql(&activity_sql(&args))?;
-    let activity = read_activity(&batches)?;
+    let activity = read_activity(
+        &store,
+        &ActivityFilter {
+            from: args.from.clone(),
+            to: args.to.clone(),
+            signatures: args.signature.clone(),
+        },
+    )?;
     let mut policy = KindPolicy {
         backscatter: args.backscatter,
         ..KindPolicy::default()

@@ -14,6 +14,9 @@ pub struct ServeArgs {
     /// Address to listen on (port 0 picks a free one; the address is printed).
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
+    /// Infection reports one client address may send per hour (form and API together).
+    #[arg(long, default_value_t = 10)]
+    pub reports_per_hour: usize,
 }
 
 pub fn run(args: ServeArgs) -> Result<bool> {
@@ -35,7 +38,8 @@ pub fn run(args: ServeArgs) -> Result<bool> {
         kansoku_web::serve(
             listener,
             kansoku_web::Config {
-                store: args.store.clone(),
+                reports_per_hour: args.reports_per_hour,
+                ..kansoku_web::Config::new(args.store.clone())
             },
         )
         .await

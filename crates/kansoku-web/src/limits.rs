@@ -1,0 +1,89 @@
+//! Per-client rate limits (report intake, login attempts) and the client address they key on.
+
+use std::collections::{HashMap, VecDeque};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::request::Parts;
+
+/// The peer address of the connection. Without one (a request built in process), every
+/// such request counts as the same client, 0.0.0.0, so limits still apply.
+#[derive(Clone, Copy, Debug)]
+pub struct ClientIp(pub IpAddr);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientIp(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip()),
+        ))
+    }
+}
+
+/// At most `limit` events per client in any `window` (a sliding window of event times).
+#[derive(Debug)]
+pub struct RateLimit {
+    limit: usize,
+    window: Duration,
+    events: Mutex<HashMap<IpAddr, VecDeque<Instant>>>,
+}
+
+impl RateLimit {
+    pub fn new(limit: usize, window: Duration) -> Self {
+        RateLimit {
+            limit,
+            window,
+            events: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Records an event for `client` if it is within the limit; otherwise returns how long
+    /// until the oldest event leaves the window.
+    pub fn check(&self, client: IpAddr, now: Instant) -> Result<(), Duration> {
+        let mut events = self.events.lock().unwrap_or_else(|e| e.into_inner());
+        // Forget idle clients now and then, so the table stays as small as the active set.
+        if events.len() > 10_000 {
+            events.retain(|_, q| q.back().is_some_and(|t| now - *t < self.window));
+        }
+        let queue = events.entry(client).or_default();
+        while queue.front().is_some_and(|t| now - *t >= self.window) {
+            queue.pop_front();
+        }
+        if queue.len() >= self.limit {
+            let oldest = *queue.front().expect("a full queue has a front");
+            return Err(self.window - (now - oldest));
+        }
+        queue.push_back(now);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_each_client_over_a_sliding_window() {
+        let limit = RateLimit::new(2, Duration::from_secs(60));
+        let (a, b) = (IpAddr::from([192, 0, 2, 1]), IpAddr::from([192, 0, 2, 2]));
+        let t0 = Instant::now();
+        assert!(limit.check(a, t0).is_ok());
+        assert!(limit.check(a, t0 + Duration::from_secs(10)).is_ok());
+        let wait = limit.check(a, t0 + Duration::from_secs(20)).unwrap_err();
+        assert_eq!(wait, Duration::from_secs(40));
+        assert!(
+            limit.check(b, t0 + Duration::from_secs(20)).is_ok(),
+            "per client"
+        );
+        assert!(
+            limit.check(a, t0 + Duration::from_secs(60)).is_ok(),
+            "slides"
+        );
+    }
+}
