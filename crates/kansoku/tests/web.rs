@@ -361,3 +361,429 @@ fn serve_listens_and_prints_its_address() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/kansoku-store"));
 }
+
+/// A request through a fresh application over `store` (the per-client limits and sessions
+/// live in the application, so tests that need them share one `Router`).
+async fn send(
+    app: &axum::Router,
+    request: Request<Body>,
+) -> (StatusCode, axum::http::HeaderMap, String) {
+    let response = app.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    (status, headers, String::from_utf8_lossy(&body).into_owned())
+}
+
+fn json_post(uri: &str, body: &str) -> Request<Body> {
+    Request::post(uri)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(body.to_owned()))
+        .unwrap()
+}
+
+fn form_post(uri: &str, cookies: &str, body: &str) -> Request<Body> {
+    Request::post(uri)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::COOKIE, cookies)
+        .body(Body::from(body.to_owned()))
+        .unwrap()
+}
+
+fn from_client(mut request: Request<Body>, ip: [u8; 4]) -> Request<Body> {
+    let peer = std::net::SocketAddr::from((ip, 40000));
+    request
+        .extensions_mut()
+        .insert(axum::extract::ConnectInfo(peer));
+    request
+}
+
+/// The value `name=VALUE` that a `Set-Cookie` header of the answer sets.
+fn set_cookie(headers: &axum::http::HeaderMap, name: &str) -> String {
+    headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .find(|v| v.starts_with(&format!("{name}=")))
+        .unwrap_or_else(|| panic!("no {name} cookie in {headers:?}"))
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+const REPORT: &str = r#"{"signature":"blaster","date":"2003-08-12","os":"Windows XP","text":"reboots every minute","contact":"taro@example.jp"}"#;
+
+#[tokio::test]
+async fn reports_are_stored_counted_publicly_and_shown_whole_only_to_operators() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = kansoku_web::app(kansoku_web::Config::new(dir.path().to_path_buf()));
+    let (status, _, body) = send(&app, json_post("/api/v1/reports", REPORT)).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let id: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(id["id"], 1);
+    let welchia = REPORT.replace("blaster", "welchia");
+    assert_eq!(
+        send(&app, json_post("/api/v1/reports", &welchia)).await.0,
+        StatusCode::CREATED
+    );
+    // Durable: a new application over the same directory sees both.
+    let app = kansoku_web::app(kansoku_web::Config::new(dir.path().to_path_buf()));
+    let (status, _, daily) = send(
+        &app,
+        Request::get("/api/v1/reports/daily")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let daily: Value = serde_json::from_str(&daily).unwrap();
+    assert_eq!(
+        daily,
+        serde_json::json!([
+            {"date": "2003-08-12", "signature": "blaster", "reports": 1},
+            {"date": "2003-08-12", "signature": "welchia", "reports": 1}
+        ])
+    );
+    let (_, _, page) = send(&app, Request::get("/reports").body(Body::empty()).unwrap()).await;
+    assert!(page.contains("<svg") && page.contains("welchia"));
+    assert!(
+        !page.contains("taro@example.jp"),
+        "no contact on the public page"
+    );
+    let (status, _, _) = send(
+        &app,
+        Request::get("/api/v1/reports").body(Body::empty()).unwrap(),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "the reports are for operators"
+    );
+}
+
+#[tokio::test]
+async fn malformed_and_oversized_reports_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = kansoku_web::app(kansoku_web::Config::new(dir.path().to_path_buf()));
+    for (body, status, says) in [
+        (REPORT.replace("blaster", "codered"), 400, "signature"),
+        (
+            REPORT.replace("2003-08-12", "2003-13-01"),
+            400,
+            "YYYY-MM-DD",
+        ),
+        (REPORT.replace("2003-08-12", "2999-01-01"), 400, "today"),
+        (REPORT.replace("Windows XP", "<script>"), 400, "os"),
+        (
+            REPORT.replace("reboots every minute", &"x".repeat(2001)),
+            400,
+            "2000",
+        ),
+        ("{\"signature\": \"blaster\"".to_owned(), 400, ""),
+        ("{\"signature\": 7}".to_owned(), 422, ""),
+        (format!("{{\"text\": \"{}\"}}", "x".repeat(20_000)), 413, ""),
+    ] {
+        let (got, _, answer) = send(&app, json_post("/api/v1/reports", &body)).await;
+        assert_eq!(
+            got.as_u16(),
+            status,
+            "{}: {answer}",
+            &body[..body.len().min(60)]
+        );
+        assert!(answer.contains(says), "{answer}");
+    }
+    let plain = Request::post("/api/v1/reports")
+        .header(header::CONTENT_TYPE, "text/plain")
+        .body(Body::from(REPORT))
+        .unwrap();
+    assert_eq!(
+        send(&app, plain).await.0,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE
+    );
+    assert!(
+        !dir.path().join("web/reports.jsonl").exists(),
+        "nothing refused was stored"
+    );
+}
+
+#[tokio::test]
+async fn reports_are_rate_limited_per_client() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = kansoku_web::app(kansoku_web::Config {
+        reports_per_hour: 2,
+        ..kansoku_web::Config::new(dir.path().to_path_buf())
+    });
+    let a = [192, 0, 2, 1];
+    for _ in 0..2 {
+        let r = from_client(json_post("/api/v1/reports", REPORT), a);
+        assert_eq!(send(&app, r).await.0, StatusCode::CREATED);
+    }
+    let (status, headers, body) =
+        send(&app, from_client(json_post("/api/v1/reports", REPORT), a)).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    let retry: u64 = headers[header::RETRY_AFTER]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(retry > 3500 && retry <= 3600, "{retry}");
+    let other = from_client(json_post("/api/v1/reports", REPORT), [192, 0, 2, 2]);
+    assert_eq!(
+        send(&app, other).await.0,
+        StatusCode::CREATED,
+        "another client is not limited"
+    );
+}
+
+const FORM: &str =
+    "signature=welchia&date=2003-08-19&os=Windows+2000&text=ICMP+storm&contact=ops%40example.jp";
+
+#[tokio::test]
+async fn the_report_form_needs_its_csrf_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = kansoku_web::app(kansoku_web::Config::new(dir.path().to_path_buf()));
+    let (status, headers, page) =
+        send(&app, Request::get("/report").body(Body::empty()).unwrap()).await;
+    assert_eq!(status, StatusCode::OK);
+    let cookie = set_cookie(&headers, "kansoku_csrf");
+    let token = cookie.split_once('=').unwrap().1;
+    assert!(page.contains(&format!("name=\"csrf\" value=\"{token}\"")));
+    // No token, a wrong one, or no cookie: refused.
+    for (cookies, body) in [
+        (cookie.clone(), FORM.to_owned()),
+        (cookie.clone(), format!("csrf={}&{FORM}", "0".repeat(32))),
+        (String::new(), format!("csrf={token}&{FORM}")),
+    ] {
+        let (status, _, answer) = send(&app, form_post("/report", &cookies, &body)).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{answer}");
+    }
+    let (status, _, answer) = send(
+        &app,
+        form_post("/report", &cookie, &format!("csrf={token}&{FORM}")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{answer}");
+    assert!(answer.contains("Thank you"));
+    // A mistake shows the form again with the error.
+    let wrong = format!("csrf={token}&{}", FORM.replace("2003-08-19", "yesterday"));
+    let (status, _, answer) = send(&app, form_post("/report", &cookie, &wrong)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(answer.contains("is not YYYY-MM-DD") && answer.contains("<form"));
+    let (_, _, daily) = send(
+        &app,
+        Request::get("/api/v1/reports/daily")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert!(
+        daily.contains("\"reports\":1") && daily.contains("welchia"),
+        "{daily}"
+    );
+}
+
+#[tokio::test]
+async fn operators_log_in_see_contacts_and_log_out() {
+    let dir = tempfile::tempdir().unwrap();
+    kansoku_web::auth::set_operator(dir.path(), "sato", "correct horse battery").unwrap();
+    let app = kansoku_web::app(kansoku_web::Config::new(dir.path().to_path_buf()));
+    assert_eq!(
+        send(&app, json_post("/api/v1/reports", REPORT)).await.0,
+        StatusCode::CREATED
+    );
+    let (_, headers, _) = send(&app, Request::get("/login").body(Body::empty()).unwrap()).await;
+    let csrf = set_cookie(&headers, "kansoku_csrf");
+    let token = csrf.split_once('=').unwrap().1.to_owned();
+    let login = |password: &str, with_token: bool| {
+        let body = if with_token {
+            format!("csrf={token}&name=sato&password={password}")
+        } else {
+            format!("name=sato&password={password}")
+        };
+        form_post("/login", &csrf, &body)
+    };
+    assert_eq!(
+        send(&app, login("correct+horse+battery", false)).await.0,
+        StatusCode::FORBIDDEN
+    );
+    let (status, headers, _) = send(&app, login("wrong+horse+battery", true)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(
+        headers.get(header::SET_COOKIE).is_none(),
+        "no session for a wrong password"
+    );
+    let (status, headers, _) = send(&app, login("correct+horse+battery", true)).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let raw = headers[header::SET_COOKIE].to_str().unwrap().to_owned();
+    assert!(
+        raw.contains("HttpOnly") && raw.contains("Secure") && raw.contains("SameSite=Strict"),
+        "{raw}"
+    );
+    let session = set_cookie(&headers, "kansoku_session");
+    let cookies = format!("{csrf}; {session}");
+    let with = |uri: &str| {
+        Request::get(uri)
+            .header(header::COOKIE, &cookies)
+            .body(Body::empty())
+            .unwrap()
+    };
+    let (status, _, page) = send(&app, with("/operator")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("taro@example.jp"));
+    let (status, _, list) = send(&app, with("/api/v1/reports")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(list.contains("\"contact\":\"taro@example.jp\""), "{list}");
+    // A forged session id, and then the real one after logout, are refused.
+    let forged = Request::get("/operator")
+        .header(
+            header::COOKIE,
+            format!("kansoku_session={}", "ab".repeat(32)),
+        )
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(send(&app, forged).await.0, StatusCode::UNAUTHORIZED);
+    let (status, _, _) = send(
+        &app,
+        form_post("/logout", &cookies, &format!("csrf={token}")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        send(&app, with("/operator")).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn login_attempts_are_limited() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = kansoku_web::app(kansoku_web::Config::new(dir.path().to_path_buf()));
+    let csrf = format!("kansoku_csrf={}", "a".repeat(32));
+    let body = format!("csrf={}&name=sato&password=guess", "a".repeat(32));
+    let mut statuses = Vec::new();
+    for _ in 0..11 {
+        statuses.push(
+            send(&app, form_post("/login", &csrf, &body))
+                .await
+                .0
+                .as_u16(),
+        );
+    }
+    assert_eq!(statuses[..10], [401; 10]);
+    assert_eq!(statuses[10], 429);
+}
+
+/// Two owners split the address space in halves; each token sees exactly its half of the
+/// hosts `kansoku owners` lists, never the other's.
+#[tokio::test]
+async fn owner_tokens_see_only_their_own_hosts() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("owners.csv");
+    std::fs::write(
+        &csv,
+        "prefix,owner,contact\n0.0.0.0/1,Low Net,noc@low.example\n128.0.0.0/1,High Net,noc@high.example\n",
+    )
+    .unwrap();
+    let token = |owner: &str| {
+        let out = run(&[
+            "token",
+            "add",
+            "--store",
+            p(store()),
+            "--owner",
+            owner,
+            "--prefixes",
+            p(&csv),
+        ]);
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    };
+    let (low, high) = (token("Low Net"), token("High Net"));
+    assert_eq!(low.len(), 64);
+    let tokens = std::fs::read_to_string(store().join("web/tokens.json")).unwrap();
+    assert!(!tokens.contains(&low), "tokens are stored hashed");
+
+    let cli: Value = serde_json::from_slice(
+        &run(&[
+            "owners",
+            "--store",
+            p(store()),
+            "--prefixes",
+            p(&csv),
+            "--format",
+            "json",
+        ])
+        .stdout,
+    )
+    .unwrap();
+    let hosts_of = |doc: &Value, owner: &str| -> Vec<String> {
+        doc["owners"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|o| o["name"] == owner)
+            .flat_map(|o| o["hosts"].as_array().unwrap().iter())
+            .map(|h| format!("{} {}", h["src"], h["signature"]))
+            .collect()
+    };
+    let app = kansoku_web::app(kansoku_web::Config::new(store().to_path_buf()));
+    for (owner, token, first_octets) in [("Low Net", &low, 0..128), ("High Net", &high, 128..256)] {
+        let request = Request::get("/api/v1/owner/hosts")
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .body(Body::empty())
+            .unwrap();
+        let (status, _, body) = send(&app, request).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let doc: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(doc["schema"], "kansoku.owner-report/1");
+        let owners: Vec<&Value> = doc["owners"].as_array().unwrap().iter().collect();
+        assert_eq!(owners.len(), 1, "one owner per token");
+        assert_eq!(owners[0]["name"], owner);
+        let hosts = hosts_of(&doc, owner);
+        assert!(!hosts.is_empty());
+        assert_eq!(
+            hosts,
+            hosts_of(&cli, owner),
+            "the API lists what the CLI lists"
+        );
+        for h in owners[0]["hosts"].as_array().unwrap() {
+            let octet: u32 = h["src"]
+                .as_str()
+                .unwrap()
+                .split('.')
+                .next()
+                .unwrap()
+                .parse()
+                .unwrap();
+            assert!(first_octets.contains(&octet), "{owner} sees {}", h["src"]);
+        }
+    }
+    let csv_request = Request::get("/api/v1/owner/hosts?format=csv")
+        .header(header::AUTHORIZATION, format!("Bearer {low}"))
+        .body(Body::empty())
+        .unwrap();
+    let (status, headers, body) = send(&app, csv_request).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        headers[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    assert!(body.lines().count() > 1 && !body.contains("High Net"));
+    for auth in [None, Some("Bearer nope".to_owned()), Some(low.clone())] {
+        let mut r = Request::get("/api/v1/owner/hosts");
+        if let Some(a) = &auth {
+            r = r.header(header::AUTHORIZATION, a);
+        }
+        let (status, _, _) = send(&app, r.body(Body::empty()).unwrap()).await;
+        assert_eq!(
+            status,
+            StatusCode::UNAUTHORIZED,
+            "{auth:?} without `Bearer `"
+        );
+    }
+}
