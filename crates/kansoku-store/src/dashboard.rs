@@ -167,8 +167,8 @@ pub fn signature_rules(
     Ok(rules)
 }
 
-/// Sources grouped by network: IPv4 by /24, IPv6 by /48, as a public page may show them
-/// without naming hosts.
+/// Sources grouped by network (IPv4 /24, IPv6 /48: what a public page may show without
+/// naming hosts) or one row per host (for operators).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Network {
     pub network: String,
@@ -176,12 +176,14 @@ pub struct Network {
     pub packets: u64,
 }
 
-/// The `top` source networks of a signature or a port (`tcp/135`: sources with that port
-/// among their five most-hit ports of an hour) in `[from_s, to_s)`, most sources first.
+/// The `top` source networks (or hosts, with `hosts`) of a signature or a port (`tcp/135`:
+/// sources with that port among their five most-hit ports of an hour) in `[from_s, to_s)`,
+/// most sources first.
 pub fn top_networks(
     store: &Store,
     signature: Option<&str>,
     port: Option<&str>,
+    hosts: bool,
     top: usize,
     from_s: Option<i64>,
     to_s: Option<i64>,
@@ -197,7 +199,12 @@ pub fn top_networks(
             let Ok(addr) = src.value(i).parse::<IpAddr>() else {
                 continue;
             };
-            let entry = networks.entry(network_of(addr)).or_default();
+            let key = if hosts {
+                addr.to_string()
+            } else {
+                network_of(addr)
+            };
+            let entry = networks.entry(key).or_default();
             entry.0 += 1;
             entry.1 += packets.value(i).max(0) as u64;
         }

@@ -10,63 +10,81 @@ use kansoku_chart::{Format, render_observation};
 
 use crate::data::{self, AlertView, Detail, Overview, Subject, blocking};
 use crate::period::{PeriodParams, parse_port};
+use crate::view::View;
 use crate::{AppState, Period, WebError};
 
 pub async fn overview(
     State(state): State<AppState>,
+    view: View,
     Query(params): Query<PeriodParams>,
 ) -> Result<Json<Overview>, WebError> {
     let period = Period::try_from(&params)?;
     let dir = state.store_dir.clone();
-    Ok(Json(blocking(move || data::overview(&dir, &period)).await?))
+    Ok(Json(
+        blocking(move || data::overview(&dir, &period, view)).await?,
+    ))
 }
 
 pub async fn port(
     State(state): State<AppState>,
+    view: View,
     Path((proto, port)): Path<(String, String)>,
     Query(params): Query<PeriodParams>,
 ) -> Result<Json<Detail>, WebError> {
     let subject = port_subject(&proto, &port)?;
-    Ok(Json(detail(state, subject, &params).await?))
+    Ok(Json(detail(state, subject, &params, view).await?))
 }
 
 pub async fn signature(
     State(state): State<AppState>,
+    view: View,
     Path(name): Path<String>,
     Query(params): Query<PeriodParams>,
 ) -> Result<Json<Detail>, WebError> {
     Ok(Json(
-        detail(state, Subject::Signature(name), &params).await?,
+        detail(state, Subject::Signature(name), &params, view).await?,
     ))
 }
 
 pub async fn alerts(
     State(state): State<AppState>,
+    view: View,
     Query(params): Query<PeriodParams>,
 ) -> Result<Json<Vec<AlertView>>, WebError> {
     let period = Period::try_from(&params)?;
     let dir = state.store_dir.clone();
-    Ok(Json(blocking(move || data::alerts(&dir, &period)).await?))
+    Ok(Json(
+        blocking(move || data::alerts(&dir, &period, view)).await?,
+    ))
 }
 
 /// `GET /chart/port/tcp/135.svg` (or `.png`).
 pub async fn port_chart(
     State(state): State<AppState>,
+    view: View,
     Path((proto, file)): Path<(String, String)>,
     Query(params): Query<PeriodParams>,
 ) -> Result<Response, WebError> {
     let (port, format) = split_extension(&file)?;
-    chart(state, port_subject(&proto, port)?, format, &params).await
+    chart(state, port_subject(&proto, port)?, format, &params, view).await
 }
 
 /// `GET /chart/signature/blaster.svg` (or `.png`).
 pub async fn signature_chart(
     State(state): State<AppState>,
+    view: View,
     Path(file): Path<String>,
     Query(params): Query<PeriodParams>,
 ) -> Result<Response, WebError> {
     let (name, format) = split_extension(&file)?;
-    chart(state, Subject::Signature(name.to_owned()), format, &params).await
+    chart(
+        state,
+        Subject::Signature(name.to_owned()),
+        format,
+        &params,
+        view,
+    )
+    .await
 }
 
 /// `GET /healthz`: the store opens and its manifest reads.
@@ -85,10 +103,11 @@ pub(crate) async fn detail(
     state: AppState,
     subject: Subject,
     params: &PeriodParams,
+    view: View,
 ) -> Result<Detail, WebError> {
     let period = Period::try_from(params)?;
     let dir = state.store_dir.clone();
-    blocking(move || data::detail(&dir, &subject, &period)).await
+    blocking(move || data::detail(&dir, &subject, &period, view)).await
 }
 
 async fn chart(
@@ -96,8 +115,9 @@ async fn chart(
     subject: Subject,
     format: Format,
     params: &PeriodParams,
+    view: View,
 ) -> Result<Response, WebError> {
-    let detail = detail(state, subject, params).await?;
+    let detail = detail(state, subject, params, view).await?;
     let bytes = blocking(move || Ok(render_observation(&data::chart(&detail), format)?)).await?;
     let content_type = match format {
         Format::Svg => "image/svg+xml",

@@ -10,6 +10,7 @@ use kansoku_store::dashboard::{
 use kansoku_store::{AlertRow, ChartScope, ObservationSeries, Store, read_alerts};
 use serde::Serialize;
 
+use crate::view::View;
 use crate::{Period, WebError};
 
 /// Rows of the overview's tables and of a page's network table.
@@ -125,10 +126,10 @@ fn open(dir: &Path) -> Result<Store, WebError> {
 }
 
 /// The bin of a page: asked for, or one that draws the period in a few hundred bins.
-fn bin_for(store: &Store, period: &Period, span_s: Option<(i64, i64)>) -> u32 {
+fn bin_for(store: &Store, period: &Period, span_s: Option<(i64, i64)>, view: View) -> u32 {
     let store_bin = store.meta().bin_seconds;
     if let Some(bin) = period.bin_s {
-        return bin.max(store_bin) / store_bin * store_bin;
+        return bin.max(store_bin).max(view.min_bin()) / store_bin * store_bin;
     }
     let span = span_s.map_or(0, |(first, last)| last - first);
     let bin = match span {
@@ -136,7 +137,35 @@ fn bin_for(store: &Store, period: &Period, span_s: Option<(i64, i64)>) -> u32 {
         s if s <= 21 * 86_400 => 3600,
         _ => 86_400,
     };
-    bin.max(store_bin) / store_bin * store_bin
+    bin.max(store_bin).max(view.min_bin()) / store_bin * store_bin
+}
+
+/// The period a view may see: the public's ends `delay` before the newest data.
+fn visible(store: &Store, period: &Period, view: View) -> Result<Period, WebError> {
+    let View::Public(policy) = view else {
+        return Ok(*period);
+    };
+    if policy.delay_s <= 0 {
+        return Ok(*period);
+    }
+    let bin = store.meta().bin_seconds;
+    let Some((_, last)) = kansoku_store::store_span(store, bin, None, None)? else {
+        return Ok(*period);
+    };
+    let cap = last + i64::from(bin) - policy.delay_s;
+    Ok(Period {
+        to_s: Some(period.to_s.map_or(cap, |to| to.min(cap))),
+        from_s: period.from_s.map(|from| from.min(cap - 1)),
+        ..*period
+    })
+}
+
+/// Alerts a view may see: the public's only where the observed count may be shown.
+fn alert_views(alerts: Vec<AlertRow>, view: View) -> impl DoubleEndedIterator<Item = AlertView> {
+    alerts
+        .into_iter()
+        .filter(move |a| view.shows(a.observed))
+        .map(AlertView::from)
 }
 
 fn period_view(period: &Period, span: Option<(i64, i64)>, bin: u32) -> PeriodView {
@@ -150,11 +179,12 @@ fn period_view(period: &Period, span: Option<(i64, i64)>, bin: u32) -> PeriodVie
     }
 }
 
-pub fn overview(dir: &Path, period: &Period) -> Result<Overview, WebError> {
+pub fn overview(dir: &Path, period: &Period, view: View) -> Result<Overview, WebError> {
     let store = open(dir)?;
+    let period = &visible(&store, period, view)?;
     let span =
         kansoku_store::store_span(&store, store.meta().bin_seconds, period.from_s, period.to_s)?;
-    let bin = bin_for(&store, period, span);
+    let bin = bin_for(&store, period, span, view);
     let (from, to) = (period.from_s, period.to_s);
     let days = daily_sources(&store, from, to)?;
     let sources = match days.split_last() {
@@ -195,17 +225,27 @@ pub fn overview(dir: &Path, period: &Period) -> Result<Overview, WebError> {
     sensors.sort_by(|a, b| a.sensor.cmp(&b.sensor));
     Ok(Overview {
         period: period_view(period, span, bin),
-        ports: ranked(&store, Grouping::Port, bin, TOP, from, to)?,
-        signatures: ranked(&store, Grouping::Signature, bin, TOP, from, to)?,
-        alerts: read_alerts(&store, from, to)?
-            .into_iter()
+        ports: ranked_view(ranked(&store, Grouping::Port, bin, TOP, from, to)?, view),
+        signatures: ranked_view(
+            ranked(&store, Grouping::Signature, bin, TOP, from, to)?,
+            view,
+        ),
+        alerts: alert_views(read_alerts(&store, from, to)?, view)
             .rev()
             .take(50)
-            .map(AlertView::from)
             .collect(),
         sources,
         sensors,
     })
+}
+
+/// Ranked rows a view may see: the public's without rows of few sources and small bins.
+fn ranked_view(mut rows: Vec<Ranked>, view: View) -> Vec<Ranked> {
+    rows.retain(|r| view.shows(r.sources as f64));
+    for r in &mut rows {
+        view.suppress(&mut r.series);
+    }
+    rows
 }
 
 fn median(sorted: &[u64]) -> Option<f64> {
@@ -231,11 +271,17 @@ impl Subject {
     }
 }
 
-pub fn detail(dir: &Path, subject: &Subject, period: &Period) -> Result<Detail, WebError> {
+pub fn detail(
+    dir: &Path,
+    subject: &Subject,
+    period: &Period,
+    view: View,
+) -> Result<Detail, WebError> {
     let store = open(dir)?;
+    let period = &visible(&store, period, view)?;
     let (from, to) = (period.from_s, period.to_s);
     let span = kansoku_store::store_span(&store, store.meta().bin_seconds, from, to)?;
-    let bin = bin_for(&store, period, span);
+    let bin = bin_for(&store, period, span, view);
     let name = subject.name();
     let scope = match subject {
         Subject::Port(PortName(proto, port)) => ChartScope::Port {
@@ -250,36 +296,42 @@ pub fn detail(dir: &Path, subject: &Subject, period: &Period) -> Result<Detail, 
             "nothing seen on {name} in this period"
         )));
     }
-    let stacks: Vec<Stack> = series
+    let mut stacks: Vec<Stack> = series
         .packets
         .into_iter()
-        .map(|(name, series)| Stack {
-            name,
-            packets: series.iter().map(|p| p.1).sum::<f64>() as u64,
-            series,
+        .map(|(name, mut series)| {
+            let packets = series.iter().map(|p| p.1).sum::<f64>() as u64;
+            view.suppress(&mut series);
+            Stack {
+                name,
+                packets,
+                series,
+            }
         })
         .collect();
+    stacks.retain(|s| view.shows(s.packets as f64));
+    let mut sources = series.sources;
+    view.suppress(&mut sources);
+    let hosts = view.is_operator();
     let (rules, networks) = match subject {
         Subject::Port(_) => (
             Vec::new(),
-            top_networks(&store, None, Some(&name), TOP, from, to)?,
+            top_networks(&store, None, Some(&name), hosts, TOP, from, to)?,
         ),
         Subject::Signature(s) => (
             signature_rules(&store, s, from, to)?,
-            top_networks(&store, Some(s), None, TOP, from, to)?,
+            top_networks(&store, Some(s), None, hosts, TOP, from, to)?,
         ),
     };
-    let alerts = read_alerts(&store, from, to)?
-        .into_iter()
+    let alerts = alert_views(read_alerts(&store, from, to)?, view)
         .filter(|a| a.target == name)
-        .map(AlertView::from)
         .collect();
     Ok(Detail {
         period: period_view(period, span, bin),
         packets: stacks.iter().map(|s| s.packets).sum(),
         name,
         stacks,
-        sources: series.sources,
+        sources,
         rules,
         networks,
         alerts,
@@ -307,10 +359,8 @@ pub fn chart(detail: &Detail) -> kansoku_chart::ObservationChart {
 }
 
 /// The stored alerts raised in the period, oldest first.
-pub fn alerts(dir: &Path, period: &Period) -> Result<Vec<AlertView>, WebError> {
+pub fn alerts(dir: &Path, period: &Period, view: View) -> Result<Vec<AlertView>, WebError> {
     let store = open(dir)?;
-    Ok(read_alerts(&store, period.from_s, period.to_s)?
-        .into_iter()
-        .map(AlertView::from)
-        .collect())
+    let period = visible(&store, period, view)?;
+    Ok(alert_views(read_alerts(&store, period.from_s, period.to_s)?, view).collect())
 }

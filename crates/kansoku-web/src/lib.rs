@@ -19,6 +19,7 @@ mod pages;
 mod period;
 pub mod reports;
 mod sparkline;
+mod view;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -31,6 +32,7 @@ use axum::routing::{get, post};
 
 pub use error::WebError;
 pub use period::Period;
+pub use view::PublicPolicy;
 
 /// What the server serves and how: `kansoku serve`'s options.
 #[derive(Clone, Debug)]
@@ -39,6 +41,8 @@ pub struct Config {
     pub store: PathBuf,
     /// Infection reports one client may send per hour.
     pub reports_per_hour: usize,
+    /// What the public view holds back.
+    pub public: PublicPolicy,
 }
 
 impl Config {
@@ -47,6 +51,7 @@ impl Config {
         Config {
             store,
             reports_per_hour: 10,
+            public: PublicPolicy::default(),
         }
     }
 }
@@ -65,6 +70,7 @@ pub struct AppState {
     login_limit: Arc<limits::RateLimit>,
     /// Serialises appends to the report log.
     report_writer: Arc<Mutex<()>>,
+    public: PublicPolicy,
 }
 
 /// The whole application.
@@ -79,6 +85,7 @@ pub fn app(config: Config) -> Router {
         )),
         login_limit: Arc::new(limits::RateLimit::new(10, Duration::from_secs(900))),
         report_writer: Arc::new(Mutex::new(())),
+        public: config.public,
     };
     Router::new()
         .route("/", get(pages::overview))

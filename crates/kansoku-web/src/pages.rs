@@ -8,6 +8,7 @@ use crate::api::{detail, port_subject};
 use crate::data::{self, AlertView, Detail, Subject, blocking};
 use crate::period::PeriodParams;
 use crate::sparkline;
+use crate::view::View;
 use crate::{AppState, Period, WebError};
 
 const STYLE: &str = "
@@ -29,6 +30,7 @@ form.report{display:flex;flex-direction:column;gap:.7rem;max-width:32rem}
 form.report label{display:flex;flex-direction:column;gap:.2rem;font-size:.9rem}
 form.report input,form.report select,form.report textarea{font:inherit;padding:.3rem}
 form.report button{align-self:start;padding:.4rem 1rem}
+.notice{background:#eef3fa;border-left:4px solid #23395d;padding:.4rem .7rem;font-size:.85rem}
 .error{color:#a00;background:#fee;padding:.5rem;border:1px solid #f99}
 header nav{display:inline}header nav a{margin-left:1rem}
 ";
@@ -69,6 +71,32 @@ fn period_form(action: &str, params: &PeriodParams) -> Markup {
             }
             button type="submit" { "show" }
         }
+    }
+}
+
+/// What this view holds back, so no reader mistakes a public chart for the whole data.
+fn view_note(view: View) -> Markup {
+    match view {
+        View::Operator => html! {
+            p.notice { "Operator view: every bin, count and host. " a href="/operator" { "Operator page" } }
+        },
+        View::Public(p) => html! {
+            p.notice {
+                "Public view: bins of at least " (duration_words(i64::from(p.min_bin_s)))
+                ", counts under " (p.min_count) " not shown"
+                @if p.delay_s > 0 { ", the newest " (duration_words(p.delay_s)) " held back" }
+                ", source networks as /24. " a href="/login" { "Operators log in" } " to see everything."
+            }
+        },
+    }
+}
+
+fn duration_words(seconds: i64) -> String {
+    match seconds {
+        s if s > 0 && s % 86_400 == 0 => format!("{} d", s / 86_400),
+        s if s > 0 && s % 3600 == 0 => format!("{} h", s / 3600),
+        s if s > 0 && s % 60 == 0 => format!("{} min", s / 60),
+        s => format!("{s} s"),
     }
 }
 
@@ -138,11 +166,12 @@ fn encode(value: &str) -> String {
 /// `GET /`.
 pub async fn overview(
     State(state): State<AppState>,
+    view: View,
     Query(params): Query<PeriodParams>,
 ) -> Result<Markup, WebError> {
     let period = Period::try_from(&params)?;
     let dir = state.store_dir.clone();
-    let o = blocking(move || data::overview(&dir, &period)).await?;
+    let o = blocking(move || data::overview(&dir, &period, view)).await?;
     let span = (
         o.period.from.as_deref().map(seconds).unwrap_or(0),
         o.period.to.as_deref().map(seconds).unwrap_or(0) - i64::from(o.period.bin_seconds),
@@ -166,6 +195,7 @@ pub async fn overview(
     };
     let body = html! {
         h1 { "What the darknet saw" }
+        (view_note(view))
         (period_form("/", &params))
         p.muted { (o.period.from.as_deref().unwrap_or("-")) " to " (o.period.to.as_deref().unwrap_or("-")) " (UTC)" }
         div.kpi {
@@ -198,33 +228,35 @@ fn seconds(rfc3339: &str) -> i64 {
 /// `GET /port/{proto}/{port}`.
 pub async fn port(
     State(state): State<AppState>,
+    view: View,
     Path((proto, port)): Path<(String, String)>,
     Query(params): Query<PeriodParams>,
 ) -> Result<Markup, WebError> {
     let subject = port_subject(&proto, &port)?;
-    let d = detail(state, subject, &params).await?;
+    let d = detail(state, subject, &params, view).await?;
     let api = format!("/api/v1/ports/{}", d.name);
     let chart = format!("/chart/port/{}", d.name);
-    detail_page(&d, &params, "Port", "signature", &api, &chart)
+    detail_page(&d, &params, view, ("Port", "signature"), &api, &chart)
 }
 
 /// `GET /signature/{name}`.
 pub async fn signature(
     State(state): State<AppState>,
+    view: View,
     Path(name): Path<String>,
     Query(params): Query<PeriodParams>,
 ) -> Result<Markup, WebError> {
-    let d = detail(state, Subject::Signature(name), &params).await?;
+    let d = detail(state, Subject::Signature(name), &params, view).await?;
     let api = format!("/api/v1/signatures/{}", d.name);
     let chart = format!("/chart/signature/{}", d.name);
-    detail_page(&d, &params, "Signature", "port", &api, &chart)
+    detail_page(&d, &params, view, ("Signature", "port"), &api, &chart)
 }
 
 fn detail_page(
     d: &Detail,
     params: &PeriodParams,
-    kind: &str,
-    stacked_by: &str,
+    view: View,
+    (kind, stacked_by): (&str, &str),
     api: &str,
     chart: &str,
 ) -> Result<Markup, WebError> {
@@ -240,6 +272,7 @@ fn detail_page(
     };
     let body = html! {
         h1 { (kind) " " (d.name) }
+        (view_note(view))
         (period_form(&action, params))
         div.kpi {
             div { b { (d.packets) } "packets" }
@@ -267,9 +300,9 @@ fn detail_page(
                 } }
             }
             div {
-                h2 { "Top source networks" }
+                h2 { @if view.is_operator() { "Top sources" } @else { "Top source networks" } }
                 div.table-wrap { table {
-                    tr { th { "network" } th.n { "sources" } th.n { "packets" } }
+                    tr { th { @if view.is_operator() { "source" } @else { "network" } } th.n { "sources" } th.n { "packets" } }
                     @for n in &d.networks { tr { td { (n.network) } td.n { (n.sources) } td.n { (n.packets) } } }
                 } }
             }

@@ -82,12 +82,39 @@ impl Answer {
     }
 }
 
-async fn get(uri: &str) -> Answer {
-    let app = kansoku_web::app(kansoku_web::Config::new(store().to_path_buf()));
-    let response = app
-        .oneshot(Request::get(uri).body(Body::empty()).unwrap())
-        .await
-        .unwrap();
+/// An application over the shared store with an operator logged in through the real
+/// login form, and the cookies of that session. Operators see every count, so the figures
+/// compare with SQL; `public_get` shows what everyone else sees.
+fn operator_app() -> &'static (axum::Router, String) {
+    static APP: OnceLock<(axum::Router, String)> = OnceLock::new();
+    APP.get_or_init(|| {
+        // Its own runtime on its own thread: the caller is inside a test's runtime.
+        std::thread::spawn(|| {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async {
+                kansoku_web::auth::set_operator(store(), "tester", "a long test password").unwrap();
+                let app = kansoku_web::app(kansoku_web::Config::new(store().to_path_buf()));
+                let (_, headers, _) =
+                    send(&app, Request::get("/login").body(Body::empty()).unwrap()).await;
+                let csrf = set_cookie(&headers, "kansoku_csrf");
+                let token = csrf.split_once('=').unwrap().1.to_owned();
+                let body = format!("csrf={token}&name=tester&password=a+long+test+password");
+                let (status, headers, _) = send(&app, form_post("/login", &csrf, &body)).await;
+                assert_eq!(status, StatusCode::SEE_OTHER);
+                let session = set_cookie(&headers, "kansoku_session");
+                (app, format!("{csrf}; {session}"))
+            })
+        })
+        .join()
+        .unwrap()
+    })
+}
+
+async fn answer(app: &axum::Router, request: Request<Body>) -> Answer {
+    let response = app.clone().oneshot(request).await.unwrap();
     let status = response.status();
     let content_type = response
         .headers()
@@ -103,6 +130,25 @@ async fn get(uri: &str) -> Answer {
         content_type,
         body,
     }
+}
+
+/// `uri` as an operator sees it.
+async fn get(uri: &str) -> Answer {
+    let (app, cookies) = operator_app();
+    let request = Request::get(uri)
+        .header(header::COOKIE, cookies)
+        .body(Body::empty())
+        .unwrap();
+    answer(app, request).await
+}
+
+/// `uri` as the public sees it, under `policy`.
+async fn public_get(uri: &str, policy: kansoku_web::PublicPolicy) -> Answer {
+    let app = kansoku_web::app(kansoku_web::Config {
+        public: policy,
+        ..kansoku_web::Config::new(store().to_path_buf())
+    });
+    answer(&app, Request::get(uri).body(Body::empty()).unwrap()).await
 }
 
 async fn get_ok(uri: &str) -> Answer {
@@ -233,7 +279,7 @@ async fn signature_api_and_page_show_the_rules_and_the_chart() {
     assert!(html.contains("<svg"), "the chart is inline SVG");
     assert!(html.contains("href=\"/chart/signature/blaster.png\""));
     let html = get_ok("/port/tcp/135").await.text();
-    assert!(html.contains("Top source networks"));
+    assert!(html.contains("Top sources"), "operators see hosts");
     assert!(html.contains("href=\"/signature/blaster\""));
 }
 
@@ -786,4 +832,85 @@ async fn owner_tokens_see_only_their_own_hosts() {
             "{auth:?} without `Bearer `"
         );
     }
+}
+
+/// The public view holds back what could map the sensors (Shinoda et al. 2005): bins of at
+/// least an hour, no count under the threshold, the newest data delayed, networks as /24.
+#[tokio::test]
+async fn the_public_view_is_coarse_delayed_and_thresholded() {
+    let policy = kansoku_web::PublicPolicy {
+        delay_s: 6 * 3600,
+        min_bin_s: 3600,
+        min_count: 5,
+    };
+    let public = public_get("/api/v1/ports/tcp/135?bin=5m", policy).await;
+    assert_eq!(public.status, StatusCode::OK, "{}", public.text());
+    let public = public.json();
+    let operator = get_ok("/api/v1/ports/tcp/135?bin=5m").await.json();
+    assert_eq!(operator["period"]["bin_seconds"], 300);
+    assert_eq!(
+        public["period"]["bin_seconds"], 3600,
+        "5 min asked, 1 h given"
+    );
+    let last_bin = |d: &Value| -> i64 {
+        d["sources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p[0].as_i64().unwrap())
+            .max()
+            .unwrap()
+    };
+    assert!(
+        last_bin(&operator) - last_bin(&public) >= 6 * 3600 - 3600,
+        "the newest six hours are held back: {} vs {}",
+        last_bin(&operator),
+        last_bin(&public)
+    );
+    for stack in public["stacks"].as_array().unwrap() {
+        for point in stack["series"].as_array().unwrap() {
+            assert!(point[1].as_f64().unwrap() >= 5.0, "{stack}");
+        }
+    }
+    assert!(
+        public["sources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p[1].as_f64().unwrap() >= 5.0)
+    );
+    for net in public["networks"].as_array().unwrap() {
+        assert!(net["network"].as_str().unwrap().ends_with(".0/24"), "{net}");
+    }
+    for host in operator["networks"].as_array().unwrap() {
+        assert!(
+            !host["network"].as_str().unwrap().contains('/'),
+            "operators see hosts: {host}"
+        );
+    }
+    // Blaster's onset alert (four sources in its first bin) is below the threshold.
+    let alerts = public_get("/api/v1/alerts", kansoku_web::PublicPolicy::default())
+        .await
+        .json();
+    assert!(
+        alerts
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|a| a["observed"].as_f64().unwrap() >= 5.0)
+    );
+    let all = get_ok("/api/v1/alerts").await.json();
+    assert!(
+        all.as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["observed"].as_f64().unwrap() < 5.0)
+    );
+    let page = public_get("/port/tcp/135", policy).await.text();
+    assert!(
+        page.contains("Public view") && page.contains("held back"),
+        "the page says so"
+    );
+    let page = get_ok("/port/tcp/135").await.text();
+    assert!(page.contains("Operator view"));
 }

@@ -6,6 +6,8 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::Args;
 
+use crate::time::parse_duration;
+
 #[derive(Args, Debug)]
 pub struct ServeArgs {
     /// Store directory.
@@ -17,6 +19,25 @@ pub struct ServeArgs {
     /// Infection reports one client address may send per hour (form and API together).
     #[arg(long, default_value_t = 10)]
     pub reports_per_hour: usize,
+    /// Public view: hold back the newest data by this much (0, 30m, 6h, 1d). Operators
+    /// (logged in) always see everything.
+    #[arg(long, default_value = "0", value_parser = parse_delay)]
+    pub public_delay: u32,
+    /// Public view: the finest time bin shown (5m, 1h, 1d).
+    #[arg(long, default_value = "1h", value_parser = parse_duration)]
+    pub public_min_bin: u32,
+    /// Public view: counts below this are not shown (packets or sources per bin, a row's
+    /// sources, an alert's observed value).
+    #[arg(long, default_value_t = 5)]
+    pub public_min_count: u64,
+}
+
+fn parse_delay(text: &str) -> Result<u32, String> {
+    if text.trim() == "0" {
+        Ok(0)
+    } else {
+        parse_duration(text)
+    }
 }
 
 pub fn run(args: ServeArgs) -> Result<bool> {
@@ -39,6 +60,11 @@ pub fn run(args: ServeArgs) -> Result<bool> {
             listener,
             kansoku_web::Config {
                 reports_per_hour: args.reports_per_hour,
+                public: kansoku_web::PublicPolicy {
+                    delay_s: i64::from(args.public_delay),
+                    min_bin_s: args.public_min_bin,
+                    min_count: args.public_min_count,
+                },
                 ..kansoku_web::Config::new(args.store.clone())
             },
         )
