@@ -1,11 +1,13 @@
 //! `kansoku serve`: the observation system's publication. Server-rendered HTML pages that
 //! work without JavaScript, a JSON API under `/api/v1` that returns what the pages show,
-//! charts as SVG or PNG, `/healthz` and Prometheus `/metrics`.
+//! charts as SVG or PNG, advisories with their update history (`--advisories DIR`),
+//! `/healthz` and Prometheus `/metrics`.
 //!
 //! Every request opens the store afresh, so data committed by an ingest running beside the
 //! server shows on the next request; queries run on tokio's blocking pool because the store's
 //! SQL engine drives its own runtime.
 
+pub mod advisories;
 mod api;
 mod data;
 mod error;
@@ -28,6 +30,9 @@ pub use period::Period;
 pub struct Config {
     /// The store directory.
     pub store: PathBuf,
+    /// The advisories directory; without it the advisory routes answer 404 saying how to
+    /// enable them.
+    pub advisories: Option<PathBuf>,
 }
 
 /// What every handler shares.
@@ -35,6 +40,7 @@ pub struct Config {
 pub struct AppState {
     store_dir: Arc<PathBuf>,
     metrics: Arc<metrics::Metrics>,
+    advisories: Option<Arc<PathBuf>>,
 }
 
 /// The whole application.
@@ -42,6 +48,7 @@ pub fn app(config: Config) -> Router {
     let state = AppState {
         store_dir: Arc::new(config.store),
         metrics: Arc::new(metrics::Metrics::default()),
+        advisories: config.advisories.map(Arc::new),
     };
     Router::new()
         .route("/", get(pages::overview))
@@ -53,6 +60,14 @@ pub fn app(config: Config) -> Router {
         .route("/api/v1/ports/{proto}/{port}", get(api::port))
         .route("/api/v1/signatures/{name}", get(api::signature))
         .route("/api/v1/alerts", get(api::alerts))
+        .route("/advisories", get(advisories::web::list_page))
+        .route("/advisories/{id}", get(advisories::web::page))
+        .route(
+            "/advisories/{id}/revisions/{n}",
+            get(advisories::web::revision_page),
+        )
+        .route("/api/v1/advisories", get(advisories::web::api_list))
+        .route("/api/v1/advisories/{id}", get(advisories::web::api_one))
         .route("/healthz", get(api::healthz))
         .route("/metrics", get(metrics::render))
         .layer(axum::middleware::from_fn_with_state(

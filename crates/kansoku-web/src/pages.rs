@@ -25,12 +25,25 @@ form.period label{display:flex;flex-direction:column;font-size:.8rem}
 .kpi b{display:block;font-size:1.4rem}.muted{color:#666;font-size:.85rem}
 .grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(22rem,1fr));gap:1rem}
 .table-wrap{overflow-x:auto}
+.langs{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,26rem),1fr));gap:2rem}
+.langs article{min-width:0;line-height:1.6}.langs article[lang=ja]{line-height:1.8}
+@media (max-width:40rem){.langs{grid-template-columns:1fr}}
+figure.chart{margin:1rem 0}figure.chart img{width:100%;height:auto;background:#fff;border:1px solid #e3e3e3}
+figure.chart figcaption{font-size:.85rem;color:#666}
+.chart-error,tr.error td{color:#a40000}pre.source{white-space:pre-wrap;background:#fff;padding:1rem;border:1px solid #e3e3e3}
+nav.site{display:inline}nav.site a{margin-left:1rem}
 ";
 
 fn layout(title: &str, body: Markup) -> Markup {
+    layout_in("en", title, body)
+}
+
+/// The page frame for a page in language `lang` (the `html lang` attribute, which screen
+/// readers and line breaking follow).
+pub(crate) fn layout_in(lang: &str, title: &str, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
-        html lang="en" {
+        html lang=(lang) {
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
@@ -38,7 +51,10 @@ fn layout(title: &str, body: Markup) -> Markup {
                 style { (PreEscaped(STYLE)) }
             }
             body {
-                header { a href="/" { "kansoku 観測" } " · darknet observation" }
+                header {
+                    a href="/" { "kansoku 観測" } " · darknet observation"
+                    nav.site { a href="/advisories" { "Advisories" } }
+                }
                 main { (body) }
             }
         }
@@ -114,7 +130,7 @@ fn query_string(params: &PeriodParams) -> String {
 }
 
 /// Percent-encodes what a query value may not hold as is.
-fn encode(value: &str) -> String {
+pub(crate) fn encode(value: &str) -> String {
     value
         .bytes()
         .map(|b| match b {

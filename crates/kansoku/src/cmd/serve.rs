@@ -14,11 +14,20 @@ pub struct ServeArgs {
     /// Address to listen on (port 0 picks a free one; the address is printed).
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
+    /// Directory of advisories (`<id>.en.md`, `<id>.ja.md`, revision logs in `.revisions/`);
+    /// without it the advisory pages say how to enable them.
+    #[arg(long, value_name = "DIR")]
+    pub advisories: Option<PathBuf>,
 }
 
 pub fn run(args: ServeArgs) -> Result<bool> {
     // Fail now, not on the first request, when the store is not there.
     kansoku_store::Store::open(&args.store)?;
+    if let Some(dir) = &args.advisories
+        && !dir.is_dir()
+    {
+        anyhow::bail!("--advisories {}: not a directory", dir.display());
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -36,6 +45,7 @@ pub fn run(args: ServeArgs) -> Result<bool> {
             listener,
             kansoku_web::Config {
                 store: args.store.clone(),
+                advisories: args.advisories.clone(),
             },
         )
         .await
