@@ -188,16 +188,17 @@ fn load_document(
 ) -> Result<Option<Document>, WebError> {
     let file = file_name(id, lang);
     let path = dir.join(&file);
+    // Read under the lock: a text read before a concurrent save() and compared after it
+    // would be recorded as an edit on disk, undoing the save in the history.
+    let guard = revisions::lock();
     let text = match fs::read_to_string(&path) {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(io_error(&path, &e)),
     };
     let (front, body) = front_matter::parse(&file, &text)?;
-    let revisions = {
-        let _guard = revisions::lock();
-        revisions::record_disk_edit(dir, &file, &text, now)?
-    };
+    let revisions = revisions::record_disk_edit(dir, &file, &text, now)?;
+    drop(guard);
     Ok(Some(Document {
         lang,
         file,
