@@ -407,7 +407,7 @@ pub async fn revision_page(
         h1 { (title) }
         p { code { (r.file) } " · " time datetime=(r.at) { (r.at_display) } " · " (r.who) " · " (r.summary) }
         p.muted { "SHA-256 " code { (r.sha256) } }
-        pre.source { (entry.revision.text) }
+        pre.source lang=(entry.lang.as_str()) { (entry.revision.text) }
     };
     Ok(layout_in(lang.as_str(), &title, body))
 }
