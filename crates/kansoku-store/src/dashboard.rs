@@ -262,7 +262,7 @@ fn source_filter(
         clauses.push(format!("signature = '{}'", name.replace('\'', "''")));
     }
     if let Some(port) = port {
-        let port = port.replace('\'', "''").replace('%', "").replace('_', "");
+        let port = port.replace('\'', "''").replace(['%', '_'], "");
         clauses.push(format!(
             "(top_ports LIKE '{port}:%' OR top_ports LIKE '% {port}:%')"
         ));

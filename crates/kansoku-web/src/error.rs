@@ -24,6 +24,10 @@ pub enum WebError {
     Store(#[from] kansoku_store::StoreError),
     #[error("chart: {0}")]
     Chart(#[from] kansoku_chart::ChartError),
+    /// An advisory file that cannot be read as one (malformed front matter): names the file
+    /// and what is wrong, because the operator fixes it by hand.
+    #[error("advisory {file}: {reason}")]
+    Advisory { file: String, reason: String },
     #[error("internal: {0}")]
     Internal(String),
 }

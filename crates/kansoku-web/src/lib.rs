@@ -1,11 +1,13 @@
 //! `kansoku serve`: the observation system's publication. Server-rendered HTML pages that
 //! work without JavaScript, a JSON API under `/api/v1` that returns what the pages show,
-//! charts as SVG or PNG, `/healthz` and Prometheus `/metrics`.
+//! charts as SVG or PNG, advisories with their update history (`--advisories DIR`),
+//! `/healthz` and Prometheus `/metrics`.
 //!
 //! Every request opens the store afresh, so data committed by an ingest running beside the
 //! server shows on the next request; queries run on tokio's blocking pool because the store's
 //! SQL engine drives its own runtime.
 
+pub mod advisories;
 mod api;
 pub mod auth;
 mod data;
@@ -43,6 +45,9 @@ pub struct Config {
     pub reports_per_hour: usize,
     /// What the public view holds back.
     pub public: PublicPolicy,
+    /// The advisories directory; without it the advisory routes answer 404 saying how to
+    /// enable them.
+    pub advisories: Option<PathBuf>,
 }
 
 impl Config {
@@ -52,6 +57,7 @@ impl Config {
             store,
             reports_per_hour: 10,
             public: PublicPolicy::default(),
+            advisories: None,
         }
     }
 }
@@ -71,6 +77,7 @@ pub struct AppState {
     /// Serialises appends to the report log.
     report_writer: Arc<Mutex<()>>,
     public: PublicPolicy,
+    advisories: Option<Arc<PathBuf>>,
 }
 
 /// The whole application.
@@ -86,6 +93,7 @@ pub fn app(config: Config) -> Router {
         login_limit: Arc::new(limits::RateLimit::new(10, Duration::from_secs(900))),
         report_writer: Arc::new(Mutex::new(())),
         public: config.public,
+        advisories: config.advisories.map(Arc::new),
     };
     Router::new()
         .route("/", get(pages::overview))
@@ -108,6 +116,14 @@ pub fn app(config: Config) -> Router {
         .route("/login", get(login::form).post(login::login))
         .route("/logout", post(login::logout))
         .route("/operator", get(login::operator_page))
+        .route("/advisories", get(advisories::web::list_page))
+        .route("/advisories/{id}", get(advisories::web::page))
+        .route(
+            "/advisories/{id}/revisions/{n}",
+            get(advisories::web::revision_page),
+        )
+        .route("/api/v1/advisories", get(advisories::web::api_list))
+        .route("/api/v1/advisories/{id}", get(advisories::web::api_one))
         .route("/healthz", get(api::healthz))
         .route("/metrics", get(metrics::render))
         .layer(axum::middleware::from_fn_with_state(

@@ -33,12 +33,25 @@ form.report button{align-self:start;padding:.4rem 1rem}
 .notice{background:#eef3fa;border-left:4px solid #23395d;padding:.4rem .7rem;font-size:.85rem}
 .error{color:#a00;background:#fee;padding:.5rem;border:1px solid #f99}
 header nav{display:inline}header nav a{margin-left:1rem}
+@media (max-width:40rem){header nav{display:block}header nav a:first-child{margin-left:0}}
+.langs{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,26rem),1fr));gap:2rem}
+.langs article{min-width:0;line-height:1.6}.langs article[lang=ja]{line-height:1.8}
+@media (max-width:40rem){.langs{grid-template-columns:1fr}}
+figure.chart{margin:1rem 0}figure.chart img{width:100%;height:auto;background:#fff;border:1px solid #e3e3e3}
+figure.chart figcaption{font-size:.85rem;color:#666}
+.chart-error,tr.error td{color:#a40000}pre.source{white-space:pre-wrap;background:#fff;padding:1rem;border:1px solid #e3e3e3}
 ";
 
 pub(crate) fn layout(title: &str, body: Markup) -> Markup {
+    layout_in("en", title, body)
+}
+
+/// The page frame for a page in language `lang` (the `html lang` attribute, which screen
+/// readers and line breaking follow).
+pub(crate) fn layout_in(lang: &str, title: &str, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
-        html lang="en" {
+        html lang=(lang) {
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
@@ -48,7 +61,11 @@ pub(crate) fn layout(title: &str, body: Markup) -> Markup {
             body {
                 header {
                     a href="/" { "kansoku 観測" }
-                    nav { a href="/reports" { "Reports" } a href="/report" { "Report an infection" } }
+                    nav.site {
+                        a href="/advisories" { "Advisories" }
+                        a href="/reports" { "Reports" }
+                        a href="/report" { "Report an infection" }
+                    }
                 }
                 main { (body) }
             }
@@ -151,7 +168,7 @@ fn query_string(params: &PeriodParams) -> String {
 }
 
 /// Percent-encodes what a query value may not hold as is.
-fn encode(value: &str) -> String {
+pub(crate) fn encode(value: &str) -> String {
     value
         .bytes()
         .map(|b| match b {

@@ -16,6 +16,10 @@ pub struct ServeArgs {
     /// Address to listen on (port 0 picks a free one; the address is printed).
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
+    /// Directory of advisories (`<id>.en.md`, `<id>.ja.md`, revision logs in `.revisions/`);
+    /// without it the advisory pages say how to enable them.
+    #[arg(long, value_name = "DIR")]
+    pub advisories: Option<PathBuf>,
     /// Infection reports one client address may send per hour (form and API together).
     #[arg(long, default_value_t = 10)]
     pub reports_per_hour: usize,
@@ -43,6 +47,11 @@ fn parse_delay(text: &str) -> Result<u32, String> {
 pub fn run(args: ServeArgs) -> Result<bool> {
     // Fail now, not on the first request, when the store is not there.
     kansoku_store::Store::open(&args.store)?;
+    if let Some(dir) = &args.advisories
+        && !dir.is_dir()
+    {
+        anyhow::bail!("--advisories {}: not a directory", dir.display());
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -65,6 +74,7 @@ pub fn run(args: ServeArgs) -> Result<bool> {
                     min_bin_s: args.public_min_bin,
                     min_count: args.public_min_count,
                 },
+                advisories: args.advisories.clone(),
                 ..kansoku_web::Config::new(args.store.clone())
             },
         )
