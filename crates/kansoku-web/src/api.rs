@@ -1,6 +1,8 @@
 //! The JSON API (`/api/v1`), the chart files and `/healthz`. Each handler parses its
 //! parameters, reads on the blocking pool and serialises what the matching page shows.
 
+use std::sync::Arc;
+
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::header;
@@ -17,12 +19,9 @@ pub async fn overview(
     State(state): State<AppState>,
     view: View,
     Query(params): Query<PeriodParams>,
-) -> Result<Json<Overview>, WebError> {
-    let period = Period::try_from(&params)?;
-    let dir = state.store_dir.clone();
-    Ok(Json(
-        blocking(move || data::overview(&dir, &period, view)).await?,
-    ))
+) -> Result<Response, WebError> {
+    let o = overview_data(&state, &params, view).await?;
+    Ok(Json(&*o).into_response())
 }
 
 pub async fn port(
@@ -30,9 +29,10 @@ pub async fn port(
     view: View,
     Path((proto, port)): Path<(String, String)>,
     Query(params): Query<PeriodParams>,
-) -> Result<Json<Detail>, WebError> {
+) -> Result<Response, WebError> {
     let subject = port_subject(&proto, &port)?;
-    Ok(Json(detail(state, subject, &params, view).await?))
+    let d = detail(&state, subject, &params, view).await?;
+    Ok(Json(&*d).into_response())
 }
 
 pub async fn signature(
@@ -40,10 +40,9 @@ pub async fn signature(
     view: View,
     Path(name): Path<String>,
     Query(params): Query<PeriodParams>,
-) -> Result<Json<Detail>, WebError> {
-    Ok(Json(
-        detail(state, Subject::Signature(name), &params, view).await?,
-    ))
+) -> Result<Response, WebError> {
+    let d = detail(&state, Subject::Signature(name), &params, view).await?;
+    Ok(Json(&*d).into_response())
 }
 
 pub async fn alerts(
@@ -99,15 +98,65 @@ pub(crate) fn port_subject(proto: &str, port: &str) -> Result<Subject, WebError>
     Ok(Subject::Port(PortName(proto, port)))
 }
 
+/// The overview of a period as `view` sees it, from the cache while the store is unchanged.
+pub(crate) async fn overview_data(
+    state: &AppState,
+    params: &PeriodParams,
+    view: View,
+) -> Result<Arc<Overview>, WebError> {
+    let period = Period::try_from(params)?;
+    let dir = state.store_dir.clone();
+    let key = format!("{period:?}|{view:?}");
+    state
+        .caches
+        .overview
+        .get_or_compute(key, &state.store_dir, move || {
+            data::overview(&dir, &period, view)
+        })
+        .await
+}
+
+/// A port's or signature's data as `view` sees it, from the cache while the store is
+/// unchanged.
 pub(crate) async fn detail(
-    state: AppState,
+    state: &AppState,
     subject: Subject,
     params: &PeriodParams,
     view: View,
-) -> Result<Detail, WebError> {
+) -> Result<Arc<Detail>, WebError> {
     let period = Period::try_from(params)?;
     let dir = state.store_dir.clone();
-    blocking(move || data::detail(&dir, &subject, &period, view)).await
+    let key = format!("{}|{period:?}|{view:?}", subject.key());
+    state
+        .caches
+        .detail
+        .get_or_compute(key, &state.store_dir, move || {
+            data::detail(&dir, &subject, &period, view)
+        })
+        .await
+}
+
+/// The packet observation chart of a port or signature, rendered once per store state.
+pub(crate) async fn chart_bytes(
+    state: &AppState,
+    subject: Subject,
+    format: Format,
+    params: &PeriodParams,
+    view: View,
+) -> Result<Arc<Vec<u8>>, WebError> {
+    let key = format!(
+        "{}|{:?}|{view:?}|{format:?}",
+        subject.key(),
+        Period::try_from(params)?
+    );
+    let detail = detail(state, subject, params, view).await?;
+    state
+        .caches
+        .chart
+        .get_or_compute(key, &state.store_dir, move || {
+            Ok(render_observation(&data::chart(&detail), format)?)
+        })
+        .await
 }
 
 async fn chart(
@@ -117,13 +166,16 @@ async fn chart(
     params: &PeriodParams,
     view: View,
 ) -> Result<Response, WebError> {
-    let detail = detail(state, subject, params, view).await?;
-    let bytes = blocking(move || Ok(render_observation(&data::chart(&detail), format)?)).await?;
+    let bytes = chart_bytes(&state, subject, format, params, view).await?;
     let content_type = match format {
         Format::Svg => "image/svg+xml",
         Format::Png => "image/png",
     };
-    Ok(([(header::CONTENT_TYPE, content_type)], bytes).into_response())
+    Ok((
+        [(header::CONTENT_TYPE, content_type)],
+        bytes.as_ref().clone(),
+    )
+        .into_response())
 }
 
 fn split_extension(file: &str) -> Result<(&str, Format), WebError> {

@@ -263,6 +263,15 @@ pub enum Subject {
 }
 
 impl Subject {
+    /// Names the subject in cache keys: kind and name, since a signature may look like a
+    /// port (`scan/tcp/445`).
+    pub fn key(&self) -> String {
+        match self {
+            Subject::Port(p) => format!("port:{p}"),
+            Subject::Signature(s) => format!("signature:{s}"),
+        }
+    }
+
     fn name(&self) -> String {
         match self {
             Subject::Port(p) => p.to_string(),

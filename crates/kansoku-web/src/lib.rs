@@ -10,6 +10,7 @@
 pub mod advisories;
 mod api;
 pub mod auth;
+mod cache;
 mod data;
 mod error;
 mod intake;
@@ -78,6 +79,15 @@ pub struct AppState {
     report_writer: Arc<Mutex<()>>,
     public: PublicPolicy,
     advisories: Option<Arc<PathBuf>>,
+    caches: Arc<Caches>,
+}
+
+/// Answers kept until the store changes (see `cache`).
+#[derive(Default)]
+struct Caches {
+    overview: cache::Cache<data::Overview>,
+    detail: cache::Cache<data::Detail>,
+    chart: cache::Cache<Vec<u8>>,
 }
 
 /// The whole application.
@@ -94,6 +104,7 @@ pub fn app(config: Config) -> Router {
         report_writer: Arc::new(Mutex::new(())),
         public: config.public,
         advisories: config.advisories.map(Arc::new),
+        caches: Arc::new(Caches::default()),
     };
     Router::new()
         .route("/", get(pages::overview))

@@ -4,12 +4,14 @@
 use axum::extract::{Path, Query, State};
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
-use crate::api::{detail, port_subject};
-use crate::data::{self, AlertView, Detail, Subject, blocking};
+use kansoku_chart::Format::Svg;
+
+use crate::api::{chart_bytes, detail, overview_data, port_subject};
+use crate::data::{AlertView, Detail, Subject};
 use crate::period::PeriodParams;
 use crate::sparkline;
 use crate::view::View;
-use crate::{AppState, Period, WebError};
+use crate::{AppState, WebError};
 
 const STYLE: &str = "
 body{font-family:'DejaVu Sans',Verdana,Arial,sans-serif;margin:0;color:#222;background:#fafafa}
@@ -186,9 +188,7 @@ pub async fn overview(
     view: View,
     Query(params): Query<PeriodParams>,
 ) -> Result<Markup, WebError> {
-    let period = Period::try_from(&params)?;
-    let dir = state.store_dir.clone();
-    let o = blocking(move || data::overview(&dir, &period, view)).await?;
+    let o = overview_data(&state, &params, view).await?;
     let span = (
         o.period.from.as_deref().map(seconds).unwrap_or(0),
         o.period.to.as_deref().map(seconds).unwrap_or(0) - i64::from(o.period.bin_seconds),
@@ -249,11 +249,11 @@ pub async fn port(
     Path((proto, port)): Path<(String, String)>,
     Query(params): Query<PeriodParams>,
 ) -> Result<Markup, WebError> {
-    let subject = port_subject(&proto, &port)?;
-    let d = detail(state, subject, &params, view).await?;
+    let d = detail(&state, port_subject(&proto, &port)?, &params, view).await?;
+    let svg = chart_bytes(&state, port_subject(&proto, &port)?, Svg, &params, view).await?;
     let api = format!("/api/v1/ports/{}", d.name);
     let chart = format!("/chart/port/{}", d.name);
-    detail_page(&d, &params, view, ("Port", "signature"), &api, &chart)
+    detail_page(&d, &svg, &params, view, ("Port", "signature"), &api, &chart)
 }
 
 /// `GET /signature/{name}`.
@@ -263,25 +263,23 @@ pub async fn signature(
     Path(name): Path<String>,
     Query(params): Query<PeriodParams>,
 ) -> Result<Markup, WebError> {
-    let d = detail(state, Subject::Signature(name), &params, view).await?;
+    let d = detail(&state, Subject::Signature(name.clone()), &params, view).await?;
+    let svg = chart_bytes(&state, Subject::Signature(name), Svg, &params, view).await?;
     let api = format!("/api/v1/signatures/{}", d.name);
     let chart = format!("/chart/signature/{}", d.name);
-    detail_page(&d, &params, view, ("Signature", "port"), &api, &chart)
+    detail_page(&d, &svg, &params, view, ("Signature", "port"), &api, &chart)
 }
 
 fn detail_page(
     d: &Detail,
+    svg: &[u8],
     params: &PeriodParams,
     view: View,
     (kind, stacked_by): (&str, &str),
     api: &str,
     chart: &str,
 ) -> Result<Markup, WebError> {
-    let svg = String::from_utf8(kansoku_chart::render_observation(
-        &data::chart(d),
-        kansoku_chart::Format::Svg,
-    )?)
-    .map_err(|e| WebError::Internal(e.to_string()))?;
+    let svg = std::str::from_utf8(svg).map_err(|e| WebError::Internal(e.to_string()))?;
     let qs = query_string(params);
     let action = match kind {
         "Port" => format!("/port/{}", d.name),

@@ -914,3 +914,58 @@ async fn the_public_view_is_coarse_delayed_and_thresholded() {
     let page = get_ok("/port/tcp/135").await.text();
     assert!(page.contains("Operator view"));
 }
+
+/// Answers are cached, but an ingest beside the running server shows on the next request.
+#[tokio::test]
+async fn a_new_ingest_shows_on_the_next_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let capture = |seed: &str| {
+        let pcap = dir.path().join(format!("{seed}.pcap"));
+        run(&[
+            "simulate",
+            "-o",
+            p(&pcap),
+            "--scenario",
+            "blaster-2003",
+            "--days",
+            "2",
+            "--baseline-days",
+            "1",
+            "--seed",
+            seed,
+        ]);
+        pcap
+    };
+    let (first, second) = (capture("1"), capture("2"));
+    run(&[
+        "ingest",
+        "--store",
+        p(&store),
+        "--sensor",
+        "osaka",
+        p(&first),
+    ]);
+    let app = kansoku_web::app(kansoku_web::Config::new(store.clone()));
+    let frames = |o: Value| o["sensors"][0]["frames"].as_u64().unwrap();
+    let get = |uri: &str| answer(&app, Request::get(uri).body(Body::empty()).unwrap());
+    let before = frames(get("/api/v1/overview").await.json());
+    assert_eq!(
+        frames(get("/api/v1/overview").await.json()),
+        before,
+        "cached"
+    );
+    run(&[
+        "ingest",
+        "--store",
+        p(&store),
+        "--sensor",
+        "osaka",
+        p(&second),
+    ]);
+    let after = frames(get("/api/v1/overview").await.json());
+    assert!(
+        after > before,
+        "{after} frames after the second ingest, {before} before"
+    );
+}
