@@ -133,6 +133,10 @@ pub fn app(config: Config) -> Router {
             "/advisories/{id}/revisions/{n}",
             get(advisories::web::revision_page),
         )
+        .route(
+            "/advisories/{id}/edit",
+            get(advisories::edit::form).post(advisories::edit::submit),
+        )
         .route("/api/v1/advisories", get(advisories::web::api_list))
         .route("/api/v1/advisories/{id}", get(advisories::web::api_one))
         .route("/healthz", get(api::healthz))

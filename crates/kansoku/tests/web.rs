@@ -97,15 +97,8 @@ fn operator_app() -> &'static (axum::Router, String) {
             runtime.block_on(async {
                 kansoku_web::auth::set_operator(store(), "tester", "a long test password").unwrap();
                 let app = kansoku_web::app(kansoku_web::Config::new(store().to_path_buf()));
-                let (_, headers, _) =
-                    send(&app, Request::get("/login").body(Body::empty()).unwrap()).await;
-                let csrf = set_cookie(&headers, "kansoku_csrf");
-                let token = csrf.split_once('=').unwrap().1.to_owned();
-                let body = format!("csrf={token}&name=tester&password=a+long+test+password");
-                let (status, headers, _) = send(&app, form_post("/login", &csrf, &body)).await;
-                assert_eq!(status, StatusCode::SEE_OTHER);
-                let session = set_cookie(&headers, "kansoku_session");
-                (app, format!("{csrf}; {session}"))
+                let cookies = log_in(&app).await;
+                (app, cookies)
             })
         })
         .join()
@@ -130,6 +123,19 @@ async fn answer(app: &axum::Router, request: Request<Body>) -> Answer {
         content_type,
         body,
     }
+}
+
+/// Logs in as `tester` (password "a long test password") through the login form; returns
+/// the cookies of the session.
+async fn log_in(app: &axum::Router) -> String {
+    let (_, headers, _) = send(app, Request::get("/login").body(Body::empty()).unwrap()).await;
+    let csrf = set_cookie(&headers, "kansoku_csrf");
+    let token = csrf.split_once('=').unwrap().1.to_owned();
+    let body = format!("csrf={token}&name=tester&password=a+long+test+password");
+    let (status, headers, _) = send(app, form_post("/login", &csrf, &body)).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let session = set_cookie(&headers, "kansoku_session");
+    format!("{csrf}; {session}")
 }
 
 /// `uri` as an operator sees it.
@@ -968,4 +974,118 @@ async fn a_new_ingest_shows_on_the_next_request() {
         after > before,
         "{after} frames after the second ingest, {before} before"
     );
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// Operators edit an advisory in the browser; the save is a revision under their name.
+#[tokio::test]
+async fn operators_edit_advisories_and_each_save_is_a_revision() {
+    let dir = tempfile::tempdir().unwrap();
+    let advisories = dir.path().join("advisories");
+    copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../../advisories"),
+        &advisories,
+    );
+    let store = dir.path().join("store");
+    std::fs::create_dir_all(&store).unwrap();
+    kansoku_web::auth::set_operator(&store, "tester", "a long test password").unwrap();
+    let app = kansoku_web::app(kansoku_web::Config {
+        advisories: Some(advisories.clone()),
+        ..kansoku_web::Config::new(store)
+    });
+    let edit = "/advisories/ms03-026-blaster/edit";
+    let (status, _, _) = send(
+        &app,
+        Request::get(format!("{edit}?lang=en"))
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let cookies = log_in(&app).await;
+    let token = cookies
+        .split(';')
+        .next()
+        .unwrap()
+        .split_once('=')
+        .unwrap()
+        .1
+        .to_owned();
+    let request = Request::get(format!("{edit}?lang=en"))
+        .header(header::COOKIE, &cookies)
+        .body(Body::empty())
+        .unwrap();
+    let (status, _, form) = send(&app, request).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(form.contains("+++"), "the form holds the file's text");
+    let file = advisories.join("ms03-026-blaster.en.md");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let new_text = format!("{text}\nUpdate: reports keep arriving from universities.\n");
+    let encode = |t: &str| {
+        t.bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' => {
+                    (b as char).to_string()
+                }
+                _ => format!("%{b:02X}"),
+            })
+            .collect::<String>()
+    };
+    let post = |csrf: &str, body_text: &str| {
+        let body = format!(
+            "csrf={csrf}&lang=en&summary=added+a+line&text={}",
+            encode(body_text)
+        );
+        form_post(edit, &cookies, &body)
+    };
+    assert_eq!(
+        send(&app, post("", &new_text)).await.0,
+        StatusCode::FORBIDDEN
+    );
+    let (status, _, answer) = send(&app, post(&token, "no front matter")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        answer.contains("<form") && answer.contains("role=\"alert\""),
+        "{answer}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        text,
+        "nothing saved"
+    );
+    let (status, _, _) = send(&app, post(&token, &new_text)).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), new_text);
+    let (_, _, api) = send(
+        &app,
+        Request::get("/api/v1/advisories/ms03-026-blaster")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    let api: Value = serde_json::from_str(&api).unwrap();
+    let newest = &api["revisions"][0];
+    assert_eq!(newest["who"], "tester");
+    assert_eq!(newest["summary"], "added a line");
+    assert_eq!(newest["lang"], "en");
+    let (_, _, page) = send(
+        &app,
+        Request::get("/advisories/ms03-026-blaster")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert!(page.contains("reports keep arriving from universities"));
 }

@@ -6,6 +6,7 @@
 //! public "last updated" date never lags the text. [`save`] is the web editor's way in.
 //! Everything here is blocking file IO; handlers call it through `blocking()`.
 
+pub(crate) mod edit;
 mod front_matter;
 mod render;
 mod revisions;

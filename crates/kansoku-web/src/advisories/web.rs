@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use super::{Advisory, HistoryEntry, Lang, ListRow, date, date_time, markdown};
 use crate::data::blocking;
 use crate::pages::layout_in;
+use crate::view::View;
 use crate::{AppState, WebError};
 
 /// `?lang=ja|en`: overrides `Accept-Language`.
@@ -181,7 +182,7 @@ fn list_entry(a: &Advisory, lang: Lang) -> ListEntry {
 }
 
 /// The advisories directory, or a 404 saying how to serve advisories.
-fn advisories_dir(state: &AppState) -> Result<Arc<PathBuf>, WebError> {
+pub(super) fn advisories_dir(state: &AppState) -> Result<Arc<PathBuf>, WebError> {
     state.advisories.clone().ok_or_else(|| {
         WebError::NotFound(
             "advisories are not enabled on this server: start it with \
@@ -313,6 +314,7 @@ pub async fn list_page(
 /// `GET /advisories/{id}`.
 pub async fn page(
     State(state): State<AppState>,
+    reader: View,
     Path(id): Path<String>,
     Query(params): Query<LangParams>,
     headers: HeaderMap,
@@ -335,6 +337,13 @@ pub async fn page(
                     @if v.texts.len() > 1 { h2.text-title { (t.title) } }
                     (PreEscaped(&t.html))
                 }
+            }
+        }
+        @if reader.is_operator() {
+            p.notice {
+                "Operator: edit the "
+                a href=(format!("/advisories/{}/edit?lang=en", v.id)) { "English" } " or "
+                a href=(format!("/advisories/{}/edit?lang=ja", v.id)) { "Japanese" } " text."
             }
         }
         h2 { (l.history) }
