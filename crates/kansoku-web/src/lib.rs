@@ -149,12 +149,17 @@ pub fn app(config: Config) -> Router {
         .with_state(state)
 }
 
-/// Serve until the process ends.
-pub async fn serve(listener: tokio::net::TcpListener, config: Config) -> std::io::Result<()> {
+/// Serve until `shutdown` completes, then finish the requests in flight.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     // The peer address keys the per-client limits.
     axum::serve(
         listener,
         app(config).into_make_service_with_connect_info::<SocketAddr>(),
     )
+    .with_graceful_shutdown(shutdown)
     .await
 }

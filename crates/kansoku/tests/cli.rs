@@ -467,13 +467,60 @@ fn usage_errors_exit_with_2_and_store_errors_with_1() {
     assert!(stderr(&out).contains("does not divide an hour"));
 }
 
+/// The demo prints the report, the alerts and the estimate, writes the chart, then serves
+/// the dashboard (with the sample advisory) until it is told to stop, and cleans up.
 #[test]
-fn demo_prints_the_blaster_report_alerts_estimate_and_writes_the_chart() {
+fn demo_prints_the_analysis_writes_the_chart_and_serves_the_dashboard() {
+    use std::io::{BufRead, BufReader, Read};
+
     let dir = tempfile::tempdir().unwrap();
     let chart = dir.path().join("demo.png");
-    let out = run(&["demo", "--chart", chart.to_str().unwrap()]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let text = stdout(&out);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kansoku"))
+        .args([
+            "demo",
+            "--chart",
+            chart.to_str().unwrap(),
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut text = String::new();
+    let address = loop {
+        let Some(line) = lines.next() else {
+            let _ = child.kill();
+            panic!("the demo ended without serving: {text}");
+        };
+        let line = line.unwrap();
+        text.push_str(&line);
+        text.push('\n');
+        if let Some(rest) = line.strip_prefix("dashboard: http://") {
+            break rest.split('/').next().unwrap().to_owned();
+        }
+    };
+    let http_get = |path: &str| {
+        let mut stream = std::net::TcpStream::connect(&address).unwrap();
+        write!(
+            stream,
+            "GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).unwrap();
+        answer
+    };
+    let overview = http_get("/api/v1/overview");
+    let advisory = http_get("/advisories/ms03-026-blaster");
+    // SIGTERM, as a service manager stops it: the demo finishes and removes its store.
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+
     assert!(text.contains("top ports"), "{text}");
     assert!(text.contains("| tcp/135"), "{text}");
     let alerts = &text[text.find("outbreak alerts").expect("an alerts section")..];
@@ -500,6 +547,15 @@ fn demo_prints_the_blaster_report_alerts_estimate_and_writes_the_chart() {
     );
     let png = fs::read(&chart).unwrap();
     assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    assert!(text.contains("operator login: demo / "), "{text}");
+    assert!(
+        overview.starts_with("HTTP/1.1 200") && overview.contains("\"tcp/135\""),
+        "{overview}"
+    );
+    assert!(
+        advisory.starts_with("HTTP/1.1 200") && advisory.contains("MS03-026"),
+        "{advisory}"
+    );
 }
 
 /// Every capture of ../shared/testdata ingests, and exits non-zero exactly for the captures

@@ -1,9 +1,10 @@
 //! `kansoku demo`: the whole flow on a simulated Blaster outbreak, with nothing to set up:
-//! simulate, ingest, report, alerts, the infected-population estimate and the packet
-//! observation chart of TCP 135.
+//! simulate, ingest, report, alerts, the infected-population estimate, the packet
+//! observation chart of TCP 135, and the dashboard serving it all with the sample advisory.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 use clap::Args;
@@ -18,6 +19,7 @@ use super::Format;
 use super::chart::{self, ChartArgs};
 use super::estimate::{self, EstimateArgs};
 use super::ingest::{self, IngestArgs};
+use super::serve::serve_until_interrupted;
 use super::simulate::write_capture;
 use crate::alerting;
 
@@ -36,7 +38,34 @@ pub struct DemoArgs {
     /// Simulation seed.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// Where the dashboard listens at the end (if taken, a free port on 127.0.0.1).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Stop after the chart instead of serving the dashboard.
+    #[arg(long)]
+    pub no_serve: bool,
 }
+
+/// The sample advisory of the repository (`advisories/`), built in so the demo's dashboard
+/// has one wherever the binary runs.
+const SAMPLE_ADVISORY: [(&str, &str); 4] = [
+    (
+        "ms03-026-blaster.en.md",
+        include_str!("../../../../advisories/ms03-026-blaster.en.md"),
+    ),
+    (
+        "ms03-026-blaster.ja.md",
+        include_str!("../../../../advisories/ms03-026-blaster.ja.md"),
+    ),
+    (
+        ".revisions/ms03-026-blaster.en.md.jsonl",
+        include_str!("../../../../advisories/.revisions/ms03-026-blaster.en.md.jsonl"),
+    ),
+    (
+        ".revisions/ms03-026-blaster.ja.md.jsonl",
+        include_str!("../../../../advisories/.revisions/ms03-026-blaster.ja.md.jsonl"),
+    ),
+];
 
 pub fn run(args: DemoArgs) -> Result<bool> {
     let temp = tempfile::tempdir()?;
@@ -128,5 +157,36 @@ pub fn run(args: DemoArgs) -> Result<bool> {
             store = store_dir.display()
         );
     }
+    drop(out);
+    if !args.no_serve {
+        serve_dashboard(&dir, &store_dir, args.listen)?;
+    }
     Ok(ok)
+}
+
+/// Serves the demo store with the sample advisory and a fresh operator account until
+/// Ctrl-C, printing the address and the login.
+fn serve_dashboard(dir: &Path, store: &Path, listen: SocketAddr) -> Result<()> {
+    let advisories = dir.join("advisories");
+    for (name, text) in SAMPLE_ADVISORY {
+        let path = advisories.join(name);
+        std::fs::create_dir_all(path.parent().expect("advisory files have a directory"))?;
+        if !path.exists() {
+            std::fs::write(&path, text)?;
+        }
+    }
+    let password = kansoku_web::auth::random_hex(8);
+    kansoku_web::auth::set_operator(store, "demo", &password)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let config = kansoku_web::Config {
+        advisories: Some(advisories),
+        ..kansoku_web::Config::new(store.to_path_buf())
+    };
+    let fallback = SocketAddr::from(([127, 0, 0, 1], 0));
+    serve_until_interrupted(config, &[listen, fallback], |address| {
+        println!(
+            "\ndashboard: http://{address}/ (operator login: demo / {password}; Ctrl-C stops)"
+        );
+        let _ = std::io::stdout().flush();
+    })
 }

@@ -52,34 +52,76 @@ pub fn run(args: ServeArgs) -> Result<bool> {
     {
         anyhow::bail!("--advisories {}: not a directory", dir.display());
     }
+    let config = kansoku_web::Config {
+        reports_per_hour: args.reports_per_hour,
+        public: kansoku_web::PublicPolicy {
+            delay_s: i64::from(args.public_delay),
+            min_bin_s: args.public_min_bin,
+            min_count: args.public_min_count,
+        },
+        advisories: args.advisories.clone(),
+        ..kansoku_web::Config::new(args.store.clone())
+    };
+    serve_until_interrupted(config, &[args.listen], |address| {
+        eprintln!(
+            "serving {} on http://{address}/ (Ctrl-C stops)",
+            args.store.display()
+        );
+    })?;
+    Ok(true)
+}
+
+/// Serves `config` on the first of `addresses` that can be bound, calls `ready` with the
+/// bound address, and returns when Ctrl-C (or SIGTERM) arrives and the requests in flight
+/// are answered, so the caller's cleanup (a demo's temporary store) runs.
+pub fn serve_until_interrupted(
+    config: kansoku_web::Config,
+    addresses: &[SocketAddr],
+    ready: impl FnOnce(SocketAddr),
+) -> Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("starting the server runtime")?;
     runtime.block_on(async {
-        let listener = tokio::net::TcpListener::bind(args.listen)
+        let mut failures = Vec::new();
+        let mut bound = None;
+        for address in addresses {
+            match tokio::net::TcpListener::bind(address).await {
+                Ok(listener) => {
+                    bound = Some(listener);
+                    break;
+                }
+                Err(e) => failures.push(format!("{address}: {e}")),
+            }
+        }
+        let listener =
+            bound.with_context(|| format!("cannot listen on {}", failures.join("; ")))?;
+        ready(listener.local_addr()?);
+        kansoku_web::serve(listener, config, interrupted())
             .await
-            .with_context(|| format!("cannot listen on {}", args.listen))?;
-        let address = listener.local_addr()?;
-        eprintln!(
-            "serving {} on http://{address}/ (Ctrl-C stops)",
-            args.store.display()
-        );
-        kansoku_web::serve(
-            listener,
-            kansoku_web::Config {
-                reports_per_hour: args.reports_per_hour,
-                public: kansoku_web::PublicPolicy {
-                    delay_s: i64::from(args.public_delay),
-                    min_bin_s: args.public_min_bin,
-                    min_count: args.public_min_count,
-                },
-                advisories: args.advisories.clone(),
-                ..kansoku_web::Config::new(args.store.clone())
-            },
-        )
-        .await
-        .context("serving")
-    })?;
-    Ok(true)
+            .context("serving")
+    })
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+async fn interrupted() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
 }
