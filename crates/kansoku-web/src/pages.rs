@@ -39,7 +39,7 @@ header nav{display:inline}header nav a{margin-left:1rem}
 @media (max-width:40rem){.langs{grid-template-columns:1fr}}
 figure.chart{margin:1rem 0}figure.chart img{width:100%;height:auto;background:#fff;border:1px solid #e3e3e3}
 figure.chart figcaption{font-size:.85rem;color:#666}
-.chart-error,tr.error td{color:#a40000}pre.source{white-space:pre-wrap;background:#fff;padding:1rem;border:1px solid #e3e3e3}
+.chart-error,tr.error td{color:#a40000}pre{overflow-x:auto}pre.source{white-space:pre-wrap;background:#fff;padding:1rem;border:1px solid #e3e3e3}
 ";
 
 pub(crate) fn layout(title: &str, body: Markup) -> Markup {
