@@ -175,6 +175,12 @@ impl Browser {
         stream.set_read_timeout(Some(TIMEOUT)).unwrap();
         let (socket, _) = tungstenite::client(url, stream)
             .unwrap_or_else(|e| panic!("CDP WebSocket handshake with {url}: {e}"));
+        // Then short reads, so that `read` checks its deadline at least once a second
+        // (tungstenite keeps a frame cut by a timeout and goes on with it on the next read).
+        socket
+            .get_ref()
+            .set_read_timeout(Some(Duration::from_secs(1)))
+            .unwrap();
         let mut browser = Browser {
             socket,
             next_id: 0,
