@@ -199,7 +199,8 @@ fn bars(counts: &[DailyCount]) -> String {
     };
     let max = days.iter().map(|d| total(d)).max().unwrap_or(1).max(1) as f64;
     let (w, h, left, bottom, top) = (720.0, 260.0, 40.0, 40.0, 30.0);
-    let slot = (w - left - 10.0) / days.len() as f64;
+    // A few days' bars stay bar-wide instead of filling the chart as one block.
+    let slot = ((w - left - 10.0) / days.len() as f64).min(48.0);
     let scale = (h - bottom - top) / max;
     let mut svg = String::new();
     let _ = write!(

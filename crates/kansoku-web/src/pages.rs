@@ -31,17 +31,19 @@ form.period label{display:flex;flex-direction:column;font-size:.8rem}
 form.report{display:flex;flex-direction:column;gap:.7rem;max-width:32rem}
 form.report label{display:flex;flex-direction:column;gap:.2rem;font-size:.9rem}
 form.report input,form.report select,form.report textarea{font:inherit;padding:.3rem}
-form.report button{align-self:start;padding:.4rem 1rem}
+form.report button{align-self:start;padding:.4rem 1rem;font:inherit}
 .notice{background:#eef3fa;border-left:4px solid #23395d;padding:.4rem .7rem;font-size:.85rem}
 .error{color:#a00;background:#fee;padding:.5rem;border:1px solid #f99}
 header nav{display:inline}header nav a{margin-left:1rem}
-@media (max-width:40rem){header nav{display:block}header nav a:first-child{margin-left:0}}
+@media (max-width:40rem){header nav{display:block}header nav a:first-child{margin-left:0}
+th,td{padding:.3rem}svg.spark{width:5rem;height:auto}
+.chart{overflow-x:auto}.chart svg{min-width:45rem}.chart.observation svg,figure.chart img{min-width:60rem}}
 .langs{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,26rem),1fr));gap:2rem}
 .langs article{min-width:0;line-height:1.6}.langs article[lang=ja]{line-height:1.8}
 @media (max-width:40rem){.langs{grid-template-columns:1fr}}
 figure.chart{margin:1rem 0}figure.chart img{width:100%;height:auto;background:#fff;border:1px solid #e3e3e3}
 figure.chart figcaption{font-size:.85rem;color:#666}
-.chart-error,tr.error td{color:#a40000}pre.source{white-space:pre-wrap;background:#fff;padding:1rem;border:1px solid #e3e3e3}
+.chart-error,tr.error td{color:#a40000}pre{overflow-x:auto}pre.source{white-space:pre-wrap;background:#fff;padding:1rem;border:1px solid #e3e3e3}
 ";
 
 pub(crate) fn layout(title: &str, body: Markup) -> Markup {
@@ -295,7 +297,7 @@ fn detail_page(
             div { b { (d.alerts.len()) } "outbreak alerts" }
         }
         h2 { "Packet observation chart" }
-        div.chart { (PreEscaped(svg)) }
+        div.chart.observation { (PreEscaped(svg)) }
         p.muted { "Download: " a href=(format!("{chart}.svg{qs}")) { "SVG" } " · " a href=(format!("{chart}.png{qs}")) { "PNG" } " · JSON: " a href=(format!("{api}{qs}")) { (api) } }
         div.grid {
             div {

@@ -272,7 +272,8 @@ mod tests {
 
     #[test]
     fn every_field_is_checked() {
-        let cases: [(fn(&mut Submission), &str); 7] = [
+        type Change = fn(&mut Submission);
+        let cases: [(Change, &str); 7] = [
             (|s| s.signature = "codered".into(), "signature"),
             (|s| s.date = "12/08/2003".into(), "YYYY-MM-DD"),
             (|s| s.date = "2003-08-21".into(), "today"),
