@@ -166,7 +166,26 @@ async fn chart(
     params: &PeriodParams,
     view: View,
 ) -> Result<Response, WebError> {
-    let bytes = chart_bytes(&state, subject, format, params, view).await?;
+    let name = subject.key();
+    let bytes = match chart_bytes(&state, subject, format, params, view).await {
+        Ok(bytes) => bytes,
+        // An advisory may embed the chart of a worm this store has not seen (yet): an
+        // empty chart that says so reads better than a broken image.
+        Err(WebError::NotFound(why)) => {
+            let empty = kansoku_chart::ObservationChart {
+                title: format!(
+                    "Packet observation chart: {}",
+                    name.split_once(':').map_or(name.as_str(), |n| n.1)
+                ),
+                subtitle: Some(why),
+                bin_seconds: 3600,
+                packets: Vec::new(),
+                sources: Vec::new(),
+            };
+            Arc::new(blocking(move || Ok(render_observation(&empty, format)?)).await?)
+        }
+        Err(e) => return Err(e),
+    };
     let content_type = match format {
         Format::Svg => "image/svg+xml",
         Format::Png => "image/png",

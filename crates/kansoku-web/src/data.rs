@@ -62,8 +62,10 @@ pub struct AlertView {
     pub scope: String,
     pub target: String,
     pub kind: String,
-    pub observed: f64,
-    pub baseline: f64,
+    /// Distinct sources in the alert's bin and the baseline for it; absent in the public
+    /// view when below its threshold.
+    pub observed: Option<f64>,
+    pub baseline: Option<f64>,
     pub score: f64,
 }
 
@@ -75,8 +77,8 @@ impl From<AlertRow> for AlertView {
             scope: a.scope,
             target: a.target,
             kind: a.kind,
-            observed: a.observed,
-            baseline: a.baseline,
+            observed: Some(a.observed),
+            baseline: Some(a.baseline),
             score: a.score,
         }
     }
@@ -160,20 +162,38 @@ fn visible(store: &Store, period: &Period, view: View) -> Result<Period, WebErro
     })
 }
 
-/// Alerts a view may see: the public's only where the observed count may be shown.
+/// Alerts as a view sees them: the public's with times on its coarse bins and without the
+/// counts under its threshold (that an alert was raised is public; the small count that
+/// raised it could map a sensor).
 fn alert_views(alerts: Vec<AlertRow>, view: View) -> impl DoubleEndedIterator<Item = AlertView> {
-    alerts
-        .into_iter()
-        .filter(move |a| view.shows(a.observed))
-        .map(AlertView::from)
+    alerts.into_iter().map(move |a| {
+        let shown = view.shows(a.observed);
+        let bin = i64::from(view.min_bin().max(1));
+        let mut v = AlertView::from(a);
+        if !view.is_operator() {
+            v.at = rfc3339(seconds(&v.at).div_euclid(bin) * bin);
+            v.first_bin = rfc3339(seconds(&v.first_bin).div_euclid(bin) * bin);
+            if !shown {
+                v.observed = None;
+                v.baseline = None;
+            }
+        }
+        v
+    })
 }
 
-fn period_view(period: &Period, span: Option<(i64, i64)>, bin: u32) -> PeriodView {
+/// Unix seconds of an RFC 3339 time; 0 for an unreadable one (our own strings only).
+pub(crate) fn seconds(rfc3339: &str) -> i64 {
+    chrono::DateTime::parse_from_rfc3339(rfc3339).map_or(0, |t| t.timestamp())
+}
+
+/// The period as shown: the asked bounds, else the data's own (its last bin's end).
+fn period_view(period: &Period, span: Option<(i64, i64)>, store_bin: u32, bin: u32) -> PeriodView {
     PeriodView {
         from: period.from_s.or(span.map(|s| s.0)).map(rfc3339),
         to: period
             .to_s
-            .or(span.map(|s| s.1 + i64::from(bin)))
+            .or(span.map(|s| s.1 + i64::from(store_bin)))
             .map(rfc3339),
         bin_seconds: bin,
     }
@@ -224,7 +244,7 @@ pub fn overview(dir: &Path, period: &Period, view: View) -> Result<Overview, Web
     }
     sensors.sort_by(|a, b| a.sensor.cmp(&b.sensor));
     Ok(Overview {
-        period: period_view(period, span, bin),
+        period: period_view(period, span, store.meta().bin_seconds, bin),
         ports: ranked_view(ranked(&store, Grouping::Port, bin, TOP, from, to)?, view),
         signatures: ranked_view(
             ranked(&store, Grouping::Signature, bin, TOP, from, to)?,
@@ -336,7 +356,7 @@ pub fn detail(
         .filter(|a| a.target == name)
         .collect();
     Ok(Detail {
-        period: period_view(period, span, bin),
+        period: period_view(period, span, store.meta().bin_seconds, bin),
         packets: stacks.iter().map(|s| s.packets).sum(),
         name,
         stacks,
@@ -350,6 +370,24 @@ pub fn detail(
 /// The packet observation chart of a page's data.
 pub fn chart(detail: &Detail) -> kansoku_chart::ObservationChart {
     use kansoku_chart::Series;
+    let bin = i64::from(detail.period.bin_seconds).max(1);
+    let seconds = |t: &Option<String>| {
+        t.as_deref()
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+            .map(|t| t.timestamp())
+    };
+    // Zero points at the period's first and last bins: a missing bin is zero to the chart,
+    // so the chart spans the whole period and an outbreak rises from the quiet days.
+    let mut sources = detail.sources.clone();
+    if let (Some(from), Some(to)) = (seconds(&detail.period.from), seconds(&detail.period.to))
+        && to > from
+    {
+        sources.extend([
+            (from.div_euclid(bin) * bin, 0.0),
+            ((to - 1).div_euclid(bin) * bin, 0.0),
+        ]);
+        sources.sort_by_key(|p| p.0);
+    }
     kansoku_chart::ObservationChart {
         title: format!("Packet observation chart: {} (UTC)", detail.name),
         subtitle: Some(format!(
@@ -357,13 +395,13 @@ pub fn chart(detail: &Detail) -> kansoku_chart::ObservationChart {
             detail.period.from.as_deref().unwrap_or("start"),
             detail.period.to.as_deref().unwrap_or("end")
         )),
-        bin_seconds: i64::from(detail.period.bin_seconds),
+        bin_seconds: bin,
         packets: detail
             .stacks
             .iter()
             .map(|s| Series::new(s.name.clone(), s.series.clone()))
             .collect(),
-        sources: vec![Series::new("distinct sources", detail.sources.clone())],
+        sources: vec![Series::new("distinct sources", sources)],
     }
 }
 

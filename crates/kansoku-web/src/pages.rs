@@ -7,7 +7,7 @@ use maud::{DOCTYPE, Markup, PreEscaped, html};
 use kansoku_chart::Format::Svg;
 
 use crate::api::{chart_bytes, detail, overview_data, port_subject};
-use crate::data::{AlertView, Detail, Subject};
+use crate::data::{AlertView, Detail, Subject, seconds};
 use crate::period::PeriodParams;
 use crate::sparkline;
 use crate::view::View;
@@ -133,8 +133,8 @@ fn alerts_table(alerts: &[AlertView]) -> Markup {
                         td { (a.at) }
                         td { a href=(target_link(a)) { (a.target) } }
                         td { (a.kind) }
-                        td.n { (a.observed) }
-                        td.n { (format!("{:.2}", a.baseline)) }
+                        td.n { (a.observed.map_or("hidden".to_owned(), |o| o.to_string())) }
+                        td.n { (a.baseline.map_or("hidden".to_owned(), |b| format!("{b:.2}"))) }
                         td.n { (format!("{:.1}", a.score)) }
                     }
                 }
@@ -238,10 +238,6 @@ pub async fn overview(
         p.muted { "JSON: " a href=(format!("/api/v1/overview{qs}")) { "/api/v1/overview" } }
     };
     Ok(layout("Overview", body))
-}
-
-fn seconds(rfc3339: &str) -> i64 {
-    chrono::DateTime::parse_from_rfc3339(rfc3339).map_or(0, |t| t.timestamp())
 }
 
 /// `GET /port/{proto}/{port}`.
