@@ -296,7 +296,11 @@ async fn charts_are_served_as_svg_and_png() {
     assert!(svg.text().contains("<svg") && svg.text().contains("tcp/135"));
     // A worm the store has not seen: an empty chart that says so (advisories embed charts).
     let none = get_ok("/chart/signature/welchia.svg").await;
-    assert!(none.text().contains("nothing seen on welchia"), "{}", none.text());
+    assert!(
+        none.text().contains("nothing seen on welchia"),
+        "{}",
+        none.text()
+    );
     let png = get_ok("/chart/signature/blaster.png?bin=1d").await;
     assert_eq!(png.content_type, "image/png");
     assert_eq!(&png.body[..8], b"\x89PNG\r\n\x1a\n");
