@@ -3,7 +3,7 @@
 //! and back; every documented GET answers, as the public and as an operator, with a status
 //! the document lists, a content type it lists and a body its schema accepts (JSON Schema
 //! 2020-12, validated with boon); report submissions and their errors, and the owner API
-//! with a token, likewise.
+//! with a token, likewise; and the public view is what the descriptions say it is.
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
@@ -786,4 +786,45 @@ async fn report_submissions_answer_as_documented() {
         answer.text()
     );
     conforms(SUBMIT, "over the limit", &answer);
+}
+
+/// What the document says of the public view, on the answers: bins of at least an hour,
+/// alerts' small counts null, source networks as /24s; operators get 5-minute bins and
+/// hosts.
+#[tokio::test]
+async fn the_public_view_is_as_described() {
+    let app = app(10);
+    let cookies = log_in(&app).await;
+    let url = "/api/v1/signatures/blaster?bin=5m";
+    let op = "/paths/~1api~1v1~1signatures~1{name}/get";
+    let public = conforms(
+        op,
+        "public",
+        &send(&app, request(url, Caller::Public, "")).await,
+    );
+    let operator = conforms(
+        op,
+        "operator",
+        &send(&app, request(url, Caller::Operator, &cookies)).await,
+    );
+    assert_eq!(public["period"]["bin_seconds"], 3600, "{:.300}", public);
+    assert_eq!(operator["period"]["bin_seconds"], 300, "{:.300}", operator);
+    for net in public["networks"].as_array().unwrap() {
+        let network = net["network"].as_str().unwrap();
+        assert!(network.ends_with(".0/24"), "public: {network}");
+    }
+    for host in operator["networks"].as_array().unwrap() {
+        let host = host["network"].as_str().unwrap();
+        assert!(host.parse::<std::net::IpAddr>().is_ok(), "operator: {host}");
+    }
+    for points in [&public["sources"], &public["stacks"][0]["series"]] {
+        for point in points.as_array().unwrap() {
+            assert!(point[1].as_f64().unwrap() >= 5.0, "public: {point}");
+        }
+    }
+    for alert in public["alerts"].as_array().unwrap() {
+        let observed = alert["observed"].as_f64();
+        assert!(observed.is_none_or(|n| n >= 5.0), "public: {alert}");
+        assert_eq!(alert["observed"].is_null(), alert["baseline"].is_null());
+    }
 }
