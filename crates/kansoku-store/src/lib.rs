@@ -18,6 +18,7 @@ mod alerts;
 pub mod dashboard;
 mod hll;
 mod manifest;
+pub mod population;
 mod query;
 mod report;
 mod schema;

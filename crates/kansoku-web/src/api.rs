@@ -127,11 +127,12 @@ pub(crate) async fn detail(
     let period = Period::try_from(params)?;
     let dir = state.store_dir.clone();
     let key = format!("{}|{period:?}|{view:?}", subject.key());
+    let share = state.telescope_share;
     state
         .caches
         .detail
         .get_or_compute(key, &state.store_dir, move || {
-            data::detail(&dir, &subject, &period, view)
+            data::detail(&dir, &subject, &period, view, share)
         })
         .await
 }

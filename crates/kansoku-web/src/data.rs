@@ -4,9 +4,11 @@
 use std::path::Path;
 
 use kansoku_aggregate::PortName;
+use kansoku_analyse::estimate::{Band, EstimateConfig, HOUR, estimate};
 use kansoku_store::dashboard::{
     Grouping, Network, Ranked, RuleEvidence, daily_sources, ranked, signature_rules, top_networks,
 };
+use kansoku_store::population::{EstimateInputs, estimate_inputs};
 use kansoku_store::{AlertRow, ChartScope, ObservationSeries, Store, read_alerts};
 use serde::Serialize;
 
@@ -99,6 +101,50 @@ pub struct Detail {
     pub rules: Vec<RuleEvidence>,
     pub networks: Vec<Network>,
     pub alerts: Vec<AlertView>,
+    /// The infected population behind a signature's sources, when the server knows the
+    /// telescope (`kansoku serve --telescope`); absent on port pages.
+    pub estimate: Option<EstimateView>,
+}
+
+/// A population estimate as the signature page shows it (see docs/estimate.md).
+#[derive(Debug, Serialize)]
+pub struct EstimateView {
+    /// Sources of the signature seen in the window.
+    pub sources: u64,
+    /// Coverage of the bands.
+    pub confidence: f64,
+    /// Hosts infected by the end of the window; absent when the estimate is refused.
+    pub infected: Option<BandView>,
+    /// The logistic fit's plateau and early doubling time, hours.
+    pub plateau: Option<BandView>,
+    pub doubling_hours: Option<BandView>,
+    /// Each assumption of the method and whether it holds here.
+    pub assumptions: Vec<AssumptionView>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct BandView {
+    pub estimate: f64,
+    pub low: f64,
+    pub high: f64,
+}
+
+impl From<&Band> for BandView {
+    fn from(b: &Band) -> Self {
+        BandView {
+            estimate: b.estimate,
+            low: b.low,
+            high: b.high,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct AssumptionView {
+    pub name: String,
+    /// `holds`, `doubtful` or `does not hold`.
+    pub verdict: String,
+    pub detail: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -305,6 +351,7 @@ pub fn detail(
     subject: &Subject,
     period: &Period,
     view: View,
+    telescope_share: Option<f64>,
 ) -> Result<Detail, WebError> {
     let store = open(dir)?;
     let period = &visible(&store, period, view)?;
@@ -352,10 +399,19 @@ pub fn detail(
             top_networks(&store, Some(s), None, hosts, TOP, from, to)?,
         ),
     };
+    // A network of one or two sources could be the reader's own, probing a candidate
+    // sensor address: the public sees only networks with enough sources.
+    let mut networks = networks;
+    networks.retain(|n| view.shows(n.sources as f64));
     let alerts = alert_views(read_alerts(&store, from, to)?, view)
         .filter(|a| a.target == name)
         .collect();
+    let estimate = match (subject, telescope_share) {
+        (Subject::Signature(s), Some(share)) => population(&store, s, period, share)?,
+        _ => None,
+    };
     Ok(Detail {
+        estimate,
         period: period_view(period, span, store.meta().bin_seconds, bin),
         packets: stacks.iter().map(|s| s.packets).sum(),
         name,
@@ -365,6 +421,49 @@ pub fn detail(
         networks,
         alerts,
     })
+}
+
+/// The population estimate of `signature` over the period (whole hours; the signature's own
+/// hours where the period is open), as `kansoku estimate` computes it with its defaults.
+fn population(
+    store: &Store,
+    signature: &str,
+    period: &Period,
+    share: f64,
+) -> Result<Option<EstimateView>, WebError> {
+    let from = period.from_s.map(|t| t.div_euclid(HOUR) * HOUR);
+    let to = period.to_s.map(|t| (t + HOUR - 1).div_euclid(HOUR) * HOUR);
+    let EstimateInputs { rows, ambiguous } = estimate_inputs(store, signature, from, to)?;
+    let from = from.or_else(|| rows.iter().map(|o| o.hour).min());
+    let to = to.or_else(|| rows.iter().map(|o| o.hour + HOUR).max());
+    let (Some(from), Some(to)) = (from, to) else {
+        return Ok(None);
+    };
+    let config = EstimateConfig {
+        share,
+        from,
+        to,
+        confidence: 0.95,
+        replicates: 200,
+        seed: 1,
+    };
+    let e = estimate(&rows, &ambiguous, &config);
+    Ok(Some(EstimateView {
+        sources: e.sources,
+        confidence: config.confidence,
+        infected: e.at_end.as_ref().map(|h| BandView::from(&h.population)),
+        plateau: e.fit.as_ref().map(|f| BandView::from(&f.capacity)),
+        doubling_hours: e.fit.as_ref().map(|f| BandView::from(&f.doubling_hours)),
+        assumptions: e
+            .assumptions
+            .iter()
+            .map(|a| AssumptionView {
+                name: a.name.to_owned(),
+                verdict: a.verdict.to_string(),
+                detail: a.detail.clone(),
+            })
+            .collect(),
+    }))
 }
 
 /// The packet observation chart of a page's data.

@@ -46,6 +46,9 @@ pub struct Config {
     pub reports_per_hour: usize,
     /// What the public view holds back.
     pub public: PublicPolicy,
+    /// The telescope's share of IPv4 (`kansoku_store::population::telescope_share`): with
+    /// it, signature pages show the infected-population estimate.
+    pub telescope_share: Option<f64>,
     /// The advisories directory; without it the advisory routes answer 404 saying how to
     /// enable them.
     pub advisories: Option<PathBuf>,
@@ -59,6 +62,7 @@ impl Config {
             reports_per_hour: 10,
             public: PublicPolicy::default(),
             advisories: None,
+            telescope_share: None,
         }
     }
 }
@@ -80,6 +84,7 @@ pub struct AppState {
     public: PublicPolicy,
     advisories: Option<Arc<PathBuf>>,
     caches: Arc<Caches>,
+    telescope_share: Option<f64>,
 }
 
 /// Answers kept until the store changes (see `cache`).
@@ -105,6 +110,7 @@ pub fn app(config: Config) -> Router {
         public: config.public,
         advisories: config.advisories.map(Arc::new),
         caches: Arc::new(Caches::default()),
+        telescope_share: config.telescope_share,
     };
     Router::new()
         .route("/", get(pages::overview))

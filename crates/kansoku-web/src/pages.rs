@@ -7,7 +7,7 @@ use maud::{DOCTYPE, Markup, PreEscaped, html};
 use kansoku_chart::Format::Svg;
 
 use crate::api::{chart_bytes, detail, overview_data, port_subject};
-use crate::data::{AlertView, Detail, Subject, seconds};
+use crate::data::{AlertView, BandView, Detail, EstimateView, Subject, seconds};
 use crate::period::PeriodParams;
 use crate::sparkline;
 use crate::view::View;
@@ -106,7 +106,7 @@ fn view_note(view: View) -> Markup {
                 "Public view: bins of at least " (duration_words(i64::from(p.min_bin_s)))
                 ", counts under " (p.min_count) " not shown"
                 @if p.delay_s > 0 { ", the newest " (duration_words(p.delay_s)) " held back" }
-                ", source networks as /24. " a href="/login" { "Operators log in" } " to see everything."
+                ", source networks as /24 with at least " (p.min_count) " sources. " a href="/login" { "Operators log in" } " to see everything."
             }
         },
     }
@@ -118,6 +118,28 @@ fn duration_words(seconds: i64) -> String {
         s if s > 0 && s % 3600 == 0 => format!("{} h", s / 3600),
         s if s > 0 && s % 60 == 0 => format!("{} min", s / 60),
         s => format!("{s} s"),
+    }
+}
+
+/// The infected population behind a signature, with the verdict on each assumption: a
+/// refused estimate says why, so no reader takes the seen hosts for the whole outbreak.
+fn estimate_section(e: &EstimateView) -> Markup {
+    let band = |b: &BandView| format!("{:.0} ({:.0} to {:.0})", b.estimate, b.low, b.high);
+    let pct = format!("{:.0}%", e.confidence * 100.0);
+    html! {
+        h2 { "Infected population" }
+        div.kpi {
+            div { b { (e.sources) } "sources seen" }
+            @if let Some(i) = &e.infected { div { b { (format!("{:.0}", i.estimate)) } "infected by the end (" (pct) " band " (format!("{:.0} to {:.0}", i.low, i.high)) ")" } }
+            @if let Some(p) = &e.plateau { div { b { (format!("{:.0}", p.estimate)) } "logistic plateau " (band(p)) } }
+            @if let Some(d) = &e.doubling_hours { div { b { (format!("{:.1} h", d.estimate)) } "doubling time (" (format!("{:.1} to {:.1}", d.low, d.high)) ")" } }
+        }
+        @if e.infected.is_none() {
+            p.muted { "No extrapolation: at least " (e.sources) " hosts, the sources seen; see the assumptions." }
+        }
+        ul.assumptions {
+            @for a in &e.assumptions { li { b { (a.name) ": " (a.verdict) "." } " " (a.detail) } }
+        }
     }
 }
 
@@ -320,6 +342,7 @@ fn detail_page(
                 } }
             }
         }
+        @if let Some(e) = &d.estimate { (estimate_section(e)) }
         @if !d.rules.is_empty() {
             h2 { "Rules that matched" }
             div.table-wrap { table {

@@ -133,6 +133,8 @@ fn app(reports_per_hour: usize) -> axum::Router {
     kansoku_web::app(kansoku_web::Config {
         advisories: Some(f.advisories.clone()),
         reports_per_hour,
+        // The simulator's telescope, so signature answers carry an estimate to validate.
+        telescope_share: Some(2f64.powi(-16)),
         ..kansoku_web::Config::new(f.store.clone())
     })
 }
@@ -563,10 +565,13 @@ async fn every_documented_get_answers_as_documented() {
             &format!("/api/v1/signatures/{{name}} {caller} false"),
             "rules",
         );
-        nonempty(
-            &format!("/api/v1/signatures/{{name}} {caller} false"),
-            "networks",
-        );
+        // The public view lists only networks with enough sources; Blaster's are scattered.
+        if caller == "Operator" {
+            nonempty(
+                &format!("/api/v1/signatures/{{name}} {caller} false"),
+                "networks",
+            );
+        }
         nonempty(
             &format!("/api/v1/ports/{{proto}}/{{port}} {caller} true"),
             "stacks",

@@ -1102,3 +1102,94 @@ async fn operators_edit_advisories_and_each_save_is_a_revision() {
     .await;
     assert!(page.contains("reports keep arriving from universities"));
 }
+
+/// With the telescope known, a signature page carries the population estimate, the same
+/// as `kansoku estimate`; Blaster's is refused with the reason.
+#[tokio::test]
+async fn signature_pages_carry_the_population_estimate() {
+    let dir = tempfile::tempdir().unwrap();
+    let (pcap, sasser) = (dir.path().join("s.pcap"), dir.path().join("store"));
+    run(&[
+        "simulate",
+        "-o",
+        p(&pcap),
+        "--scenario",
+        "sasser-2004",
+        "--days",
+        "2",
+        "--telescope",
+        "198.18.0.0/16",
+    ]);
+    run(&["ingest", "--store", p(&sasser), p(&pcap)]);
+    let cli: Value = serde_json::from_slice(
+        &run(&[
+            "estimate",
+            "--store",
+            p(&sasser),
+            "--signature",
+            "sasser",
+            "--telescope",
+            "198.18.0.0/16",
+            "--format",
+            "json",
+        ])
+        .stdout,
+    )
+    .unwrap();
+    let app = kansoku_web::app(kansoku_web::Config {
+        telescope_share: Some(2f64.powi(-16)),
+        ..kansoku_web::Config::new(sasser)
+    });
+    let d = answer(
+        &app,
+        Request::get("/api/v1/signatures/sasser")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await
+    .json();
+    let e = &d["estimate"];
+    assert!(e["infected"]["estimate"].as_f64().unwrap() > 0.0, "{e}");
+    assert!(e["doubling_hours"]["high"].is_number(), "{e}");
+    assert_eq!(e["sources"], cli["sources"]);
+    assert_eq!(e["infected"]["estimate"], cli["at_end"]["estimate"], "{e}");
+    assert_eq!(e["infected"]["low"], cli["at_end"]["low"]);
+    assert_eq!(e["plateau"]["estimate"], cli["fit"]["capacity"]["estimate"]);
+    assert_eq!(
+        e["doubling_hours"]["high"],
+        cli["fit"]["doubling_hours"]["high"]
+    );
+    let page = answer(
+        &app,
+        Request::get("/signature/sasser")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await
+    .text();
+    assert!(page.contains("Infected population") && page.contains("doubling time"));
+
+    let blaster = kansoku_web::app(kansoku_web::Config {
+        telescope_share: Some(2f64.powi(-16)),
+        ..kansoku_web::Config::new(store().to_path_buf())
+    });
+    let d = answer(
+        &blaster,
+        Request::get("/api/v1/signatures/blaster")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await
+    .json();
+    assert!(d["estimate"]["infected"].is_null(), "{}", d["estimate"]);
+    assert!(d["estimate"]["sources"].as_u64().unwrap() > 0);
+    let uniform = d["estimate"]["assumptions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["name"] == "uniform random scanning")
+        .unwrap();
+    assert_eq!(uniform["verdict"], "does not hold");
+    let port = get_ok("/api/v1/ports/tcp/135").await.json();
+    assert!(port["estimate"].is_null(), "no estimate on port pages");
+}

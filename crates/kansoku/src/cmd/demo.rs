@@ -22,6 +22,7 @@ use super::ingest::{self, IngestArgs};
 use super::serve::serve_until_interrupted;
 use super::simulate::write_capture;
 use crate::alerting;
+use kansoku_store::population::telescope_share;
 
 /// 2003-08-09T00:00:00Z: two quiet days of background before Blaster's 2003-08-11.
 const DEMO_START_S: u64 = 1_060_387_200;
@@ -125,10 +126,11 @@ pub fn run(args: DemoArgs) -> Result<bool> {
     println!("\ninfected population");
     out.flush()?;
     let (addr, len) = config.telescope;
+    let telescope = format!("{}/{len}", std::net::Ipv4Addr::from(addr));
     estimate::run(EstimateArgs {
         store: store_dir.clone(),
         signature: "blaster".into(),
-        telescope: vec![format!("{}/{len}", std::net::Ipv4Addr::from(addr))],
+        telescope: vec![telescope.clone()],
         from: None,
         to: None,
         confidence: 0.95,
@@ -159,14 +161,14 @@ pub fn run(args: DemoArgs) -> Result<bool> {
     }
     drop(out);
     if !args.no_serve {
-        serve_dashboard(&dir, &store_dir, args.listen)?;
+        serve_dashboard(&dir, &store_dir, args.listen, &telescope)?;
     }
     Ok(ok)
 }
 
 /// Serves the demo store with the sample advisory and a fresh operator account until
 /// Ctrl-C, printing the address and the login.
-fn serve_dashboard(dir: &Path, store: &Path, listen: SocketAddr) -> Result<()> {
+fn serve_dashboard(dir: &Path, store: &Path, listen: SocketAddr, telescope: &str) -> Result<()> {
     let advisories = dir.join("advisories");
     for (name, text) in SAMPLE_ADVISORY {
         let path = advisories.join(name);
@@ -180,6 +182,9 @@ fn serve_dashboard(dir: &Path, store: &Path, listen: SocketAddr) -> Result<()> {
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let config = kansoku_web::Config {
         advisories: Some(advisories),
+        telescope_share: Some(
+            telescope_share(&[telescope.to_owned()]).map_err(anyhow::Error::msg)?,
+        ),
         ..kansoku_web::Config::new(store.to_path_buf())
     };
     let fallback = SocketAddr::from(([127, 0, 0, 1], 0));

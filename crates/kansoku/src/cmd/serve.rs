@@ -6,6 +6,8 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::Args;
 
+use kansoku_store::population::telescope_share;
+
 use crate::time::parse_duration;
 
 #[derive(Args, Debug)]
@@ -23,6 +25,10 @@ pub struct ServeArgs {
     /// Infection reports one client address may send per hour (form and API together).
     #[arg(long, default_value_t = 10)]
     pub reports_per_hour: usize,
+    /// The telescope's prefixes (as for `kansoku estimate`): with them, signature pages show
+    /// the infected-population estimate.
+    #[arg(long, value_name = "CIDR", num_args = 1..)]
+    pub telescope: Vec<String>,
     /// Public view: hold back the newest data by this much (0, 30m, 6h, 1d). Operators
     /// (logged in) always see everything.
     #[arg(long, default_value = "0", value_parser = parse_delay)]
@@ -52,7 +58,13 @@ pub fn run(args: ServeArgs) -> Result<bool> {
     {
         anyhow::bail!("--advisories {}: not a directory", dir.display());
     }
+    let telescope_share = if args.telescope.is_empty() {
+        None
+    } else {
+        Some(telescope_share(&args.telescope).map_err(|e| anyhow::anyhow!("--{e}"))?)
+    };
     let config = kansoku_web::Config {
+        telescope_share,
         reports_per_hour: args.reports_per_hour,
         public: kansoku_web::PublicPolicy {
             delay_s: i64::from(args.public_delay),
