@@ -97,10 +97,14 @@ pub fn date_time(t: DateTime<Utc>, lang: Lang) -> String {
     format!("{} {} UTC", date(t.date_naive(), lang), t.format("%H:%M"))
 }
 
-/// Markdown to HTML safe to publish. `lang` is the text's language (for chart captions).
+/// Markdown to HTML safe to publish. `lang` is the text's language (for chart captions,
+/// and for line breaks inside a paragraph: a browser shows them as spaces, which Japanese
+/// does not put between words, so Japanese text drops them).
 pub fn markdown(body: &str, lang: Lang) -> String {
     let options = Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH;
-    let events = Parser::new_ext(body, options).map(defang);
+    let events = Parser::new_ext(body, options)
+        .map(defang)
+        .filter(|e| !(lang == Lang::Ja && *e == Event::SoftBreak));
     let events: Vec<Event> = TextMergeStream::new(events).collect();
     let mut out = String::with_capacity(body.len() * 3 / 2);
     pulldown_cmark::html::push_html(&mut out, charts(events, lang).into_iter());
@@ -354,6 +358,14 @@ fn chart_subject(key: &str, value: &str) -> Result<ChartSubject, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn japanese_paragraphs_join_their_lines_without_spaces() {
+        let ja = markdown("観測して\nいるため", Lang::Ja);
+        assert!(ja.contains("観測しているため"), "{ja}");
+        let en = markdown("observed\nby", Lang::En);
+        assert!(en.contains("observed\nby"), "English keeps the break: {en}");
+    }
 
     #[test]
     fn dates_read_in_either_language() {
