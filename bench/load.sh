@@ -10,7 +10,7 @@
 # Simulates DAYS of mixed-darknet (every worm and tool over background radiation), ingests
 # it, serves it with `kansoku serve`, and drives the overview page, its JSON, the busiest
 # port's page and its packet observation chart with the closed-loop load generator
-# crates/kansoku/examples/loadgen.rs. The first request of each endpoint (computed from the
+# bench/loadgen. The first request of each endpoint (computed from the
 # store, then kept until the store changes) is timed on its own. ApacheBench runs the same
 # URLs as a peer when it is installed (apt-get install apache2-utils). Exits 1 if an
 # endpoint holds less than 500 requests/s or its p99 is 100 ms or more.
@@ -21,9 +21,10 @@ days=${1:-30}
 requests=${2:-5000}
 connections=${3:-8}
 target=${CARGO_TARGET_DIR:-target}
-cargo build --release -p kansoku --bin kansoku --example loadgen >&2
+cargo build --release -p kansoku --bin kansoku >&2
+cargo build --release -p kansoku-loadgen >&2
 bin="$(realpath "$target/release/kansoku")"
-loadgen="$(realpath "$target/release/examples/loadgen")"
+loadgen="$(realpath "$target/release/kansoku-loadgen")"
 
 work=$(mktemp -d)
 server=

@@ -3,7 +3,10 @@
 //! and the latency of every request is recorded. Standard library only, HTTP/1.1 with
 //! `Content-Length` bodies (what the server sends), so what is measured is the server.
 //!
-//! Usage: loadgen ADDRESS PATH [--connections N] [--requests N] [--seconds S]
+//! A separate crate, not an example of `kansoku`: examples build with their package's
+//! dev-dependencies, whose features would make a release build recompile DataFusion.
+//!
+//! Usage: kansoku-loadgen ADDRESS PATH [--connections N] [--requests N] [--seconds S]
 //! Prints one line: requests, errors, seconds, requests/s, p50, p99 and max in ms; exits 1
 //! if any request failed.
 
@@ -23,9 +26,9 @@ struct Options {
 
 fn options() -> Result<Options, String> {
     let mut args = std::env::args().skip(1);
-    let address = args
-        .next()
-        .ok_or("usage: loadgen ADDRESS PATH [--connections N] [--requests N] [--seconds S]")?;
+    let address = args.next().ok_or(
+        "usage: kansoku-loadgen ADDRESS PATH [--connections N] [--requests N] [--seconds S]",
+    )?;
     let path = args.next().ok_or("missing PATH")?;
     let mut o = Options {
         address,
@@ -88,7 +91,7 @@ fn main() {
     let o = match options() {
         Ok(o) => o,
         Err(e) => {
-            eprintln!("loadgen: {e}");
+            eprintln!("kansoku-loadgen: {e}");
             std::process::exit(2);
         }
     };
