@@ -336,10 +336,17 @@ fn detail_page(
             }
             div {
                 h2 { @if view.is_operator() { "Top sources" } @else { "Top source networks" } }
-                div.table-wrap { table {
-                    tr { th { @if view.is_operator() { "source" } @else { "network" } } th.n { "sources" } th.n { "packets" } }
-                    @for n in &d.networks { tr { td { (n.network) } td.n { (n.sources) } td.n { (n.packets) } } }
-                } }
+                @if d.networks.is_empty() {
+                    p.muted {
+                        @if let View::Public(p) = view { "No /24 with at least " (p.min_count) " sources: the public view lists no smaller networks." }
+                        @else { "No sources in this period." }
+                    }
+                } @else {
+                    div.table-wrap { table {
+                        tr { th { @if view.is_operator() { "source" } @else { "network" } } th.n { "sources" } th.n { "packets" } }
+                        @for n in &d.networks { tr { td { (n.network) } td.n { (n.sources) } td.n { (n.packets) } } }
+                    } }
+                }
             }
         }
         @if let Some(e) = &d.estimate { (estimate_section(e)) }
