@@ -1,11 +1,12 @@
 //! `kansoku serve`: the observation system's publication. Server-rendered HTML pages that
 //! work without JavaScript, a JSON API under `/api/v1` that returns what the pages show,
 //! charts as SVG or PNG, advisories with their update history (`--advisories DIR`),
-//! `/healthz` and Prometheus `/metrics`.
+//! infection-report intake, operator accounts and owner tokens (`auth`), a public view that
+//! does not map the sensors (`view`), `/healthz` and Prometheus `/metrics`.
 //!
-//! Every request opens the store afresh, so data committed by an ingest running beside the
-//! server shows on the next request; queries run on tokio's blocking pool because the store's
-//! SQL engine drives its own runtime.
+//! Answers computed from the store are kept until an ingest commits (`cache`), so data
+//! committed beside the server shows on the next request; queries run on tokio's blocking
+//! pool because the store's SQL engine drives its own runtime.
 
 pub mod advisories;
 mod api;
