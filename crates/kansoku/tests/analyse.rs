@@ -1,27 +1,13 @@
 //! Analysis on simulated outbreaks with known truth: outbreak alerts.
 
+mod common;
+
+use common::{p, run};
+
 use std::path::Path;
-use std::process::{Command, Output};
 
 use chrono::DateTime;
 use serde_json::Value;
-
-fn run(args: &[&str]) -> Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_kansoku"))
-        .args(args)
-        .output()
-        .expect("kansoku runs");
-    assert!(
-        out.status.success(),
-        "kansoku {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-fn p(path: &Path) -> &str {
-    path.to_str().expect("utf-8 temp path")
-}
 
 fn seconds(rfc3339: &str) -> i64 {
     DateTime::parse_from_rfc3339(rfc3339)

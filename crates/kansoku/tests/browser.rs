@@ -10,6 +10,10 @@
 //! a browser-automation crate: those pull in an async runtime's worth of dependencies, and
 //! this test needs eight CDP methods. Without Chromium the test skips; `.ci/run` installs it.
 
+mod common;
+
+use common::{blaster_store, p};
+
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -28,22 +32,6 @@ const TIMEOUT: Duration = Duration::from_secs(30);
 /// The day and worm the test reports, and what it types into the form.
 const DAY: &str = "2003-08-12";
 const WORM: &str = "blaster";
-
-fn run(args: &[&str]) {
-    let out = Command::new(env!("CARGO_BIN_EXE_kansoku"))
-        .args(args)
-        .output()
-        .expect("kansoku runs");
-    assert!(
-        out.status.success(),
-        "kansoku {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-fn p(path: &Path) -> &str {
-    path.to_str().expect("utf-8 temp path")
-}
 
 /// Chromium as Debian installs it, or whatever `chromium` is on `PATH`.
 fn chromium() -> Option<PathBuf> {
@@ -429,27 +417,7 @@ fn dashboard_in_a_real_browser() {
     };
     let started = Instant::now();
     let dir = tempfile::tempdir().unwrap();
-    let pcap = dir.path().join("b.pcap");
-    let store = dir.path().join("store");
-    run(&[
-        "simulate",
-        "-o",
-        p(&pcap),
-        "--scenario",
-        "blaster-2003",
-        "--days",
-        "3",
-        "--baseline-days",
-        "2",
-    ]);
-    run(&[
-        "ingest",
-        "--store",
-        p(&store),
-        "--sensor",
-        "tokyo",
-        p(&pcap),
-    ]);
+    let store = blaster_store(dir.path());
     let shots = std::env::var_os("KANSOKU_E2E_SCREENSHOTS")
         .map(PathBuf::from)
         .unwrap_or_else(|| {

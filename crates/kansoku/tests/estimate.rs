@@ -1,27 +1,11 @@
 //! Population estimates on simulated outbreaks with known truth: the simulator records
 //! every host it infected, including those whose probes never reached the telescope.
 
-use std::path::Path;
-use std::process::{Command, Output};
+mod common;
+
+use common::{p, run};
 
 use serde_json::Value;
-
-fn run(args: &[&str]) -> Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_kansoku"))
-        .args(args)
-        .output()
-        .expect("kansoku runs");
-    assert!(
-        out.status.success(),
-        "kansoku {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-fn p(path: &Path) -> &str {
-    path.to_str().expect("utf-8 temp path")
-}
 
 /// Simulates `scenario` on `telescope`, ingests it and estimates `signature`: the truth and
 /// the estimate as JSON.

@@ -5,10 +5,13 @@
 //! 2020-12, validated with boon); report submissions and their errors, and the owner API
 //! with a token, likewise; and the public view is what the descriptions say it is.
 
+mod common;
+
+use common::{blaster_store, p, run};
+
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 use std::sync::OnceLock;
 
 use axum::body::Body;
@@ -23,23 +26,6 @@ const OWNER_SCHEMA: &str = include_str!("../../../docs/owner-report.schema.json"
 /// Where the document lives for the validator; `owner-report.schema.json` resolves beside it.
 const BASE: &str = "file:///kansoku/docs/openapi.json";
 const OWNER_BASE: &str = "file:///kansoku/docs/owner-report.schema.json";
-
-fn run(args: &[&str]) -> Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_kansoku"))
-        .args(args)
-        .output()
-        .expect("kansoku runs");
-    assert!(
-        out.status.success(),
-        "kansoku {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-fn p(path: &Path) -> &str {
-    path.to_str().expect("utf-8 temp path")
-}
 
 fn doc() -> &'static Value {
     static DOC: OnceLock<Value> = OnceLock::new();
@@ -59,27 +45,7 @@ fn fixture() -> &'static Fixture {
     static FIXTURE: OnceLock<Fixture> = OnceLock::new();
     FIXTURE.get_or_init(|| {
         let dir = tempfile::tempdir().unwrap();
-        let pcap = dir.path().join("b.pcap");
-        let store = dir.path().join("store");
-        run(&[
-            "simulate",
-            "-o",
-            p(&pcap),
-            "--scenario",
-            "blaster-2003",
-            "--days",
-            "3",
-            "--baseline-days",
-            "2",
-        ]);
-        run(&[
-            "ingest",
-            "--store",
-            p(&store),
-            "--sensor",
-            "tokyo",
-            p(&pcap),
-        ]);
+        let store = blaster_store(dir.path());
         let advisories = dir.path().join("advisories");
         std::fs::create_dir_all(&advisories).unwrap();
         let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../advisories");

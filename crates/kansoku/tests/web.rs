@@ -1,10 +1,14 @@
 //! The dashboard and JSON API (`kansoku serve`, crate kansoku-web) over a store of a simulated
 //! Blaster outbreak: every endpoint, its errors, and the server process itself.
 
+mod common;
+
+use common::{blaster_store, p, run};
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
 use axum::body::Body;
@@ -12,49 +16,12 @@ use axum::http::{Request, StatusCode, header};
 use serde_json::Value;
 use tower::ServiceExt;
 
-fn run(args: &[&str]) -> Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_kansoku"))
-        .args(args)
-        .output()
-        .expect("kansoku runs");
-    assert!(
-        out.status.success(),
-        "kansoku {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-fn p(path: &Path) -> &str {
-    path.to_str().expect("utf-8 temp path")
-}
-
 /// One store for every test: two quiet days, then a day of Blaster, from sensor `tokyo`.
 fn store() -> &'static Path {
     static STORE: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
     let (_, store) = STORE.get_or_init(|| {
         let dir = tempfile::tempdir().unwrap();
-        let pcap = dir.path().join("b.pcap");
-        let store = dir.path().join("store");
-        run(&[
-            "simulate",
-            "-o",
-            p(&pcap),
-            "--scenario",
-            "blaster-2003",
-            "--days",
-            "3",
-            "--baseline-days",
-            "2",
-        ]);
-        run(&[
-            "ingest",
-            "--store",
-            p(&store),
-            "--sensor",
-            "tokyo",
-            p(&pcap),
-        ]);
+        let store = blaster_store(dir.path());
         (dir, store)
     });
     store

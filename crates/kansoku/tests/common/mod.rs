@@ -1,0 +1,52 @@
+//! Helpers shared by the integration tests: the `kansoku` binary, paths as arguments, and
+//! the simulated Blaster store the web tests read. Each test crate uses a part of them.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// Runs `kansoku` with `args` and asserts it succeeded (its stderr in the message).
+pub fn run(args: &[&str]) -> Output {
+    let out = Command::new(env!("CARGO_BIN_EXE_kansoku"))
+        .args(args)
+        .output()
+        .expect("kansoku runs");
+    assert!(
+        out.status.success(),
+        "kansoku {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// A path as a command-line argument.
+pub fn p(path: &Path) -> &str {
+    path.to_str().expect("utf-8 temp path")
+}
+
+/// Simulates two quiet days and a day of Blaster (seed 1) and ingests it as sensor `tokyo`
+/// into `dir/store`; returns the store.
+pub fn blaster_store(dir: &Path) -> PathBuf {
+    let pcap = dir.join("b.pcap");
+    let store = dir.join("store");
+    run(&[
+        "simulate",
+        "-o",
+        p(&pcap),
+        "--scenario",
+        "blaster-2003",
+        "--days",
+        "3",
+        "--baseline-days",
+        "2",
+    ]);
+    run(&[
+        "ingest",
+        "--store",
+        p(&store),
+        "--sensor",
+        "tokyo",
+        p(&pcap),
+    ]);
+    store
+}
