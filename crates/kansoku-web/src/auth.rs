@@ -23,8 +23,9 @@ use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use axum::extract::FromRequestParts;
 use axum::http::HeaderMap;
-use axum::http::header::{AUTHORIZATION, COOKIE};
+use axum::http::header::{AUTHORIZATION, COOKIE, SET_COOKIE};
 use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 
@@ -71,6 +72,14 @@ pub fn csrf_token(headers: &HeaderMap) -> (String, Option<String>) {
             let set = set_cookie(CSRF_COOKIE, &token, Duration::from_secs(86_400));
             (token, Some(set))
         }
+    }
+}
+
+/// A form page with the `Set-Cookie` that installs its CSRF token, when it needs one.
+pub fn with_csrf_cookie(page: maud::Markup, set_cookie: Option<String>) -> Response {
+    match set_cookie {
+        Some(c) => ([(SET_COOKIE, c)], page).into_response(),
+        None => page.into_response(),
     }
 }
 

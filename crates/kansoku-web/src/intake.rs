@@ -8,12 +8,12 @@ use std::time::Instant;
 
 use axum::Json;
 use axum::extract::{Form, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use maud::{Markup, PreEscaped, html};
 use serde::Deserialize;
 
-use crate::auth::{Operator, check_csrf, csrf_token};
+use crate::auth::{Operator, check_csrf, csrf_token, with_csrf_cookie};
 use crate::data::blocking;
 use crate::limits::ClientIp;
 use crate::pages::layout;
@@ -84,14 +84,7 @@ pub struct ReportForm {
 pub async fn form(headers: HeaderMap) -> Response {
     let (token, set_cookie) = csrf_token(&headers);
     let page = form_page(&token, None);
-    with_cookie(page, set_cookie)
-}
-
-fn with_cookie(page: Markup, set_cookie: Option<String>) -> Response {
-    match set_cookie {
-        Some(c) => ([(header::SET_COOKIE, c)], page).into_response(),
-        None => page.into_response(),
-    }
+    with_csrf_cookie(page, set_cookie)
 }
 
 fn form_page(token: &str, error: Option<&str>) -> Markup {

@@ -10,6 +10,7 @@ use serde::Deserialize;
 
 use crate::auth::{
     Operator, SESSION_COOKIE, check_csrf, cookie, csrf_token, set_cookie, verify_operator,
+    with_csrf_cookie,
 };
 use crate::data::blocking;
 use crate::limits::ClientIp;
@@ -35,10 +36,7 @@ fn login_page(token: &str, error: Option<&str>) -> Markup {
 pub async fn form(headers: HeaderMap) -> Response {
     let (token, set) = csrf_token(&headers);
     let page = login_page(&token, None);
-    match set {
-        Some(c) => ([(header::SET_COOKIE, c)], page).into_response(),
-        None => page.into_response(),
-    }
+    with_csrf_cookie(page, set)
 }
 
 #[derive(Debug, Deserialize)]
@@ -122,8 +120,5 @@ pub async fn operator_page(
         p.muted { "JSON: " a href="/api/v1/reports" { "/api/v1/reports" } }
     };
     let page = layout("Operator", body);
-    Ok(match set {
-        Some(c) => ([(header::SET_COOKIE, c)], page).into_response(),
-        None => page.into_response(),
-    })
+    Ok(with_csrf_cookie(page, set))
 }

@@ -2,13 +2,13 @@
 //! recorded as a revision under the operator's name (`advisories::save`).
 
 use axum::extract::{Form, Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::{Lang, check_id, file_name, save};
-use crate::auth::{Operator, check_csrf, csrf_token};
+use crate::auth::{Operator, check_csrf, csrf_token, with_csrf_cookie};
 use crate::data::blocking;
 use crate::pages::layout;
 use crate::{AppState, WebError};
@@ -64,10 +64,7 @@ pub async fn form(
     .await?;
     let (token, set) = csrf_token(&headers);
     let page = form_page(&id, lang, &text, &token, None);
-    Ok(match set {
-        Some(c) => ([(header::SET_COOKIE, c)], page).into_response(),
-        None => page.into_response(),
-    })
+    Ok(with_csrf_cookie(page, set))
 }
 
 #[derive(Debug, Deserialize)]
