@@ -18,7 +18,8 @@ use crate::volume::Volume;
     version,
     about = "Check a mounted Windows volume for W32.Blaster and W32.Welchia, and the MS03-026 patch",
     long_about = "Check a mounted Windows volume for W32.Blaster and W32.Welchia, and the MS03-026 patch.\n\n\
-Mount the suspect disk read-only on a clean machine and point --image at its root.\n\
+Mount the suspect disk read-only on a clean machine and point --image at its root, or run\n\
+`scan --live` on the suspect Windows system itself.\n\
 Exit codes: 0 clean, 1 infected, 2 partly remediated, 3 error."
 )]
 pub struct Cli {
@@ -93,10 +94,15 @@ pub enum Lang {
 }
 
 #[derive(Debug, clap::Args)]
+#[command(group(clap::ArgGroup::new("target").required(true).args(["image", "live"])))]
 pub struct ScanArgs {
     /// Root of the mounted Windows volume (the directory holding WINDOWS or WINNT).
     #[arg(long, value_name = "ROOT")]
-    pub image: PathBuf,
+    pub image: Option<PathBuf>,
+    /// Check the running Windows system this runs on instead (registry, processes,
+    /// services, listening ports, mutexes); `scan` only: plans work on a mounted volume.
+    #[arg(long)]
+    pub live: bool,
     /// Indicator database (TOML) to use instead of the compiled-in one.
     #[arg(long, value_name = "FILE")]
     pub ioc: Option<PathBuf>,
@@ -150,15 +156,39 @@ pub fn write_report(
 
 fn scan(args: &ScanArgs, out: &mut dyn Write) -> Result<Outcome, CliError> {
     let db = load_db(args.ioc.as_deref())?;
-    let volume = Volume::open(&args.image)?;
-    let report = Report::from_scan(crate::scan::scan(&volume, &db), &db);
+    let result = match &args.image {
+        Some(image) => crate::scan::scan(&Volume::open(image)?, &db),
+        None => scan_live(&db)?,
+    };
+    let report = Report::from_scan(result, &db);
     write_report(&report, args.format, args.lang, &db, out)?;
     Ok(report.outcome())
 }
 
+#[cfg(windows)]
+fn scan_live(db: &IocDb) -> Result<crate::scan::ScanResult, CliError> {
+    Ok(crate::live::scan_live(&crate::live::WindowsSystem, db))
+}
+
+#[cfg(not(windows))]
+fn scan_live(_: &IocDb) -> Result<crate::scan::ScanResult, CliError> {
+    Err(
+        "--live checks the running Windows system it runs on; here, mount the Windows disk \
+         and use --image ROOT"
+            .into(),
+    )
+}
+
+/// The mounted volume of a plan: live remediation is not offered, a plan needs a volume.
+fn image(args: &ScanArgs) -> Result<&PathBuf, CliError> {
+    args.image.as_ref().ok_or_else(|| {
+        "plans are made for a mounted volume: give --image ROOT (--live only scans)".into()
+    })
+}
+
 fn plan(args: &PlanArgs, out: &mut dyn Write) -> Result<Outcome, CliError> {
     let db = load_db(args.scan.ioc.as_deref())?;
-    let volume = Volume::open(&args.scan.image)?;
+    let volume = Volume::open(image(&args.scan)?)?;
     crate::plan::check_quarantine(&volume, &args.quarantine)?;
     let result = crate::scan::scan(&volume, &db);
     let plan = crate::plan::make(&result, &db, &args.quarantine);
@@ -244,13 +274,47 @@ mod tests {
         let Command::Scan(a) = cli.command else {
             panic!("not scan")
         };
-        assert_eq!(a.image, PathBuf::from("/mnt/c"));
+        assert_eq!(a.image, Some(PathBuf::from("/mnt/c")));
         assert_eq!(a.format, Format::Markdown);
         assert_eq!(a.lang, Lang::Ja);
         assert!(Cli::try_parse_from(["kansoku-check", "scan"]).is_err());
         assert!(
             Cli::try_parse_from(["kansoku-check", "scan", "--image", "/", "--format", "xml"])
                 .is_err()
+        );
+    }
+
+    #[test]
+    fn live_is_an_alternative_to_image_for_scans_only() {
+        let live = Cli::try_parse_from(["kansoku-check", "scan", "--live"]).unwrap();
+        let Command::Scan(a) = &live.command else {
+            panic!("not scan")
+        };
+        assert!(a.live && a.image.is_none());
+        assert!(
+            Cli::try_parse_from(["kansoku-check", "scan", "--live", "--image", "/"]).is_err(),
+            "one or the other"
+        );
+        let plan = Cli::try_parse_from([
+            "kansoku-check",
+            "plan",
+            "--live",
+            "--quarantine",
+            "/tmp/q",
+            "-o",
+            "/tmp/p.json",
+        ])
+        .unwrap();
+        assert_eq!(
+            run(plan, &mut Vec::new()),
+            Outcome::Error,
+            "plans need --image"
+        );
+        #[cfg(not(windows))]
+        assert_eq!(
+            run(live, &mut Vec::new()),
+            Outcome::Error,
+            "live needs Windows"
         );
     }
 

@@ -2,11 +2,11 @@
 //! services, listening ports, mutexes). The platform access is the [`LiveSystem`] trait so
 //! that the checking logic here is tested on any machine with a fake system.
 //!
-//! Status: the logic is complete; the Windows implementation of `LiveSystem` (registry via
-//! winreg, processes/mutexes/ports via the Win32 API) is not written yet, because Windows
-//! targets cannot be built or tested on the machines this was developed on. The command
-//! line therefore has no `--live` option yet. The MS03-026 patch state of a running system
-//! (the same evidence as offline, read through the registry API) is not assessed here yet.
+//! The Windows implementation is [`WindowsSystem`] (`live/windows.rs`, registry API,
+//! ToolHelp, `OpenMutexW`, IP Helper), behind `cfg(windows)`: it is type-checked for
+//! `x86_64-pc-windows-gnu` but has not run on Windows yet. The MS03-026 patch state of a
+//! running system (the same evidence as offline, read through the registry API) is not
+//! assessed in live mode yet.
 use std::path::PathBuf;
 
 use serde::Serialize;
@@ -14,6 +14,12 @@ use serde::Serialize;
 use crate::ioc::{Evidence, Indicator, IocDb};
 use crate::scan::{Finding, Location, ScanResult, match_run_value};
 use crate::volume::Volume;
+
+#[cfg(windows)]
+#[allow(unsafe_code)]
+mod windows;
+#[cfg(windows)]
+pub use windows::WindowsSystem;
 
 /// Ports the worms listen on: Blaster's remote shell (TCP 4444) and the TFTP server both
 /// worms use to spread (UDP 69: Blaster's own, Welchia's renamed tftpd.exe).

@@ -1,7 +1,7 @@
 //! The remediation plan: what `apply` will do, written out first so a person can read it
 //! (dry run by default). Each action names the evidence it removes and what the target
 //! looked like when the plan was made; `apply` re-checks that before touching anything.
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
@@ -109,7 +109,7 @@ pub fn check_quarantine(volume: &Volume, quarantine: &Path) -> Result<(), String
             .ancestors()
             .find(|p| p.exists())
             .map(Path::to_path_buf)
-            .unwrap_or_else(|| PathBuf::from("/"));
+            .unwrap_or_else(|| std::path::PathBuf::from("/"));
         if let (Ok(r), Ok(parent), Ok(q)) = (
             std::fs::metadata(root),
             std::fs::metadata(root.parent().unwrap_or(root)),
