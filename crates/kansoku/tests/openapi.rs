@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{blaster_store, p, run};
+use common::{blaster_store, p, run, set_cookie};
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
@@ -136,20 +136,6 @@ async fn send(app: &axum::Router, request: Request<Body>) -> Answer {
         headers,
         body,
     }
-}
-
-/// The value `name=VALUE` that a `Set-Cookie` header of the answer sets.
-fn set_cookie(headers: &HeaderMap, name: &str) -> String {
-    headers
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .map(|v| v.to_str().unwrap())
-        .find(|v| v.starts_with(&format!("{name}=")))
-        .unwrap_or_else(|| panic!("no {name} cookie in {headers:?}"))
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned()
 }
 
 /// Logs in as `tester` through the login form; returns the session's cookies.

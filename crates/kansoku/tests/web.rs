@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{blaster_store, p, run};
+use common::{blaster_store, p, run, set_cookie};
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -103,6 +103,11 @@ async fn log_in(app: &axum::Router) -> String {
     assert_eq!(status, StatusCode::SEE_OTHER);
     let session = set_cookie(&headers, "kansoku_session");
     format!("{csrf}; {session}")
+}
+
+/// `uri` through `app`, as the public.
+async fn get_from(app: &axum::Router, uri: &str) -> Answer {
+    answer(app, Request::get(uri).body(Body::empty()).unwrap()).await
 }
 
 /// `uri` as an operator sees it.
@@ -424,20 +429,6 @@ fn from_client(mut request: Request<Body>, ip: [u8; 4]) -> Request<Body> {
         .extensions_mut()
         .insert(axum::extract::ConnectInfo(peer));
     request
-}
-
-/// The value `name=VALUE` that a `Set-Cookie` header of the answer sets.
-fn set_cookie(headers: &axum::http::HeaderMap, name: &str) -> String {
-    headers
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .map(|v| v.to_str().unwrap())
-        .find(|v| v.starts_with(&format!("{name}=")))
-        .unwrap_or_else(|| panic!("no {name} cookie in {headers:?}"))
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned()
 }
 
 const REPORT: &str = r#"{"signature":"blaster","date":"2003-08-12","os":"Windows XP","text":"reboots every minute","contact":"taro@example.jp"}"#;
@@ -1107,14 +1098,7 @@ async fn signature_pages_carry_the_population_estimate() {
         telescope_share: Some(2f64.powi(-16)),
         ..kansoku_web::Config::new(sasser)
     });
-    let d = answer(
-        &app,
-        Request::get("/api/v1/signatures/sasser")
-            .body(Body::empty())
-            .unwrap(),
-    )
-    .await
-    .json();
+    let d = get_from(&app, "/api/v1/signatures/sasser").await.json();
     let e = &d["estimate"];
     assert!(e["infected"]["estimate"].as_f64().unwrap() > 0.0, "{e}");
     assert!(e["doubling_hours"]["high"].is_number(), "{e}");
@@ -1126,28 +1110,16 @@ async fn signature_pages_carry_the_population_estimate() {
         e["doubling_hours"]["high"],
         cli["fit"]["doubling_hours"]["high"]
     );
-    let page = answer(
-        &app,
-        Request::get("/signature/sasser")
-            .body(Body::empty())
-            .unwrap(),
-    )
-    .await
-    .text();
+    let page = get_from(&app, "/signature/sasser").await.text();
     assert!(page.contains("Infected population") && page.contains("doubling time"));
 
     let blaster = kansoku_web::app(kansoku_web::Config {
         telescope_share: Some(2f64.powi(-16)),
         ..kansoku_web::Config::new(store().to_path_buf())
     });
-    let d = answer(
-        &blaster,
-        Request::get("/api/v1/signatures/blaster")
-            .body(Body::empty())
-            .unwrap(),
-    )
-    .await
-    .json();
+    let d = get_from(&blaster, "/api/v1/signatures/blaster")
+        .await
+        .json();
     assert!(d["estimate"]["infected"].is_null(), "{}", d["estimate"]);
     assert!(d["estimate"]["sources"].as_u64().unwrap() > 0);
     let uniform = d["estimate"]["assumptions"]

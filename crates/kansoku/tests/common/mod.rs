@@ -50,3 +50,17 @@ pub fn blaster_store(dir: &Path) -> PathBuf {
     ]);
     store
 }
+
+/// The value `name=VALUE` that a `Set-Cookie` header of an answer sets.
+pub fn set_cookie(headers: &axum::http::HeaderMap, name: &str) -> String {
+    headers
+        .get_all(axum::http::header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .find(|v| v.starts_with(&format!("{name}=")))
+        .unwrap_or_else(|| panic!("no {name} cookie in {headers:?}"))
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned()
+}
