@@ -289,6 +289,7 @@ mod tests {
             "BLASTER-D-RUN",
             "BLASTER-E-RUN",
             "BLASTER-F-RUN",
+            "BLASTER-F-MUTEX",
             "WELCHIA-FILE-DLLHOST",
             "WELCHIA-FILE-SVCHOST",
             "WELCHIA-SVC-RPCPATCH",
@@ -310,6 +311,28 @@ mod tests {
                 "{name} has no file indicator"
             );
         }
+        // The mutexes a live scan looks for, each tied to the variant a write-up names.
+        let mutexes: Vec<(&str, &str)> = db
+            .indicators
+            .iter()
+            .filter_map(|i| match &i.evidence {
+                Evidence::Mutex { name } => Some((name.as_str(), i.variant.as_str())),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            mutexes,
+            [
+                ("BILLY", "W32.Blaster.Worm (A)"),
+                ("muuie", "W32.Blaster.F.Worm")
+            ]
+        );
+        assert!(
+            db.get("BLASTER-F-MUTEX")
+                .unwrap()
+                .sources
+                .contains(&"fsecure-lovsan-f".to_string())
+        );
         assert!(db.get("BLASTER-C-BACKDOOR").unwrap().backdoor);
         assert!(!db.get("BLASTER-A-RUN").unwrap().backdoor);
         assert_eq!(db.sha256.len(), 64);

@@ -4,14 +4,18 @@
 //!
 //! The Windows implementation is [`WindowsSystem`] (`live/windows.rs`, registry API,
 //! ToolHelp, `OpenMutexW`, IP Helper), behind `cfg(windows)`: it is type-checked for
-//! `x86_64-pc-windows-gnu` but has not run on Windows yet. The MS03-026 patch state of a
-//! running system (the same evidence as offline, read through the registry API) is not
-//! assessed in live mode yet.
+//! `x86_64-pc-windows-gnu` but has not run on Windows yet.
+//!
+//! The MS03-026 patch state is assessed as offline, by the same code (`patch::check_software`):
+//! the OS description and the update markers from `HKLM\SOFTWARE` through the registry API,
+//! and the version of `%SystemRoot%\system32\rpcrt4.dll` read with the crate's PE reader.
+use std::cell::RefCell;
 use std::path::PathBuf;
 
 use serde::Serialize;
 
 use crate::ioc::{Evidence, Indicator, IocDb};
+use crate::patch::{PatchState, Software};
 use crate::scan::{Finding, Location, ScanResult, match_run_value};
 use crate::volume::Volume;
 
@@ -82,6 +86,92 @@ pub trait LiveSystem {
     fn processes(&self) -> Result<Vec<LiveProcess>, String>;
     fn mutex_exists(&self, name: &str) -> Result<bool, String>;
     fn listeners(&self) -> Result<Vec<LiveListener>, String>;
+    /// The string value `value` (`REG_SZ`, `REG_EXPAND_SZ` unexpanded) of the key
+    /// `HKLM\SOFTWARE\<key>`, read-only: `Ok(None)` when the key or the value does not exist
+    /// or the value is not a string.
+    fn software_text(&self, key: &str, value: &str) -> Result<Option<String>, String>;
+    /// The names of the subkeys of `HKLM\SOFTWARE\<key>`, read-only: empty when the key does
+    /// not exist.
+    fn software_subkeys(&self, key: &str) -> Result<Vec<String>, String>;
+}
+
+/// `HKLM\SOFTWARE` of a running system as [`Software`], for the patch assessment. A key is
+/// its path below `HKLM\SOFTWARE`; the registry is only asked when a key is listed or read.
+/// Failures (as opposed to keys or values that do not exist) are kept for the report.
+struct LiveSoftware<'s> {
+    sys: &'s dyn LiveSystem,
+    errors: RefCell<Vec<String>>,
+}
+
+impl LiveSoftware<'_> {
+    fn failed(&self, key: &str, e: String) {
+        let failure = format!("HKLM\\SOFTWARE\\{key}: {e}");
+        let mut errors = self.errors.borrow_mut();
+        // Each value of a key that cannot be opened fails alike: say it once.
+        if !errors.contains(&failure) {
+            errors.push(failure);
+        }
+    }
+}
+
+impl Software for LiveSoftware<'_> {
+    type Key<'a>
+        = String
+    where
+        Self: 'a;
+
+    fn open(&self, path: &str) -> Option<String> {
+        Some(path.trim_matches('\\').to_owned())
+    }
+    fn subkeys(&self, key: &String) -> Vec<String> {
+        match self.sys.software_subkeys(key) {
+            Ok(names) => names.into_iter().map(|n| format!("{key}\\{n}")).collect(),
+            Err(e) => {
+                self.failed(key, e);
+                Vec::new()
+            }
+        }
+    }
+    fn name(&self, key: &String) -> String {
+        key.rsplit('\\').next().unwrap_or_default().to_owned()
+    }
+    fn text(&self, key: &String, value: &str) -> Option<String> {
+        self.sys.software_text(key, value).unwrap_or_else(|e| {
+            self.failed(key, e);
+            None
+        })
+    }
+}
+
+/// The MS03-026 patch state of the running system: the offline assessment, fed from
+/// `HKLM\SOFTWARE` and `%SystemRoot%\system32\rpcrt4.dll`. Registry failures are named in
+/// the evidence and added to `errors` (a scan that could not read them is incomplete).
+fn live_patch_state(
+    sys: &dyn LiveSystem,
+    volume: Option<&Volume>,
+    errors: &mut Vec<String>,
+) -> PatchState {
+    let rpcrt4 = match volume {
+        Some(v) => crate::patch::rpcrt4_version(v, v.root()),
+        None => Err("%SystemRoot% could not be opened".to_string()),
+    };
+    let software = LiveSoftware {
+        sys,
+        errors: RefCell::new(Vec::new()),
+    };
+    let mut state = crate::patch::check_software(&software, rpcrt4);
+    let failures = software.errors.into_inner();
+    if !failures.is_empty() {
+        state.evidence.insert(
+            0,
+            format!(
+                "HKLM\\SOFTWARE could not be read completely: {}",
+                failures.join("; ")
+            ),
+        );
+        errors.extend(failures.into_iter().map(|e| format!("patch state: {e}")));
+    }
+    state
 }
 
 fn file_name(path: &str) -> String {
@@ -129,11 +219,11 @@ pub fn scan_live(sys: &dyn LiveSystem, db: &IocDb) -> ScanResult {
         r.errors.push(format!("listening ports: {e}"));
         Vec::new()
     });
-    match sys
+    let volume = sys
         .system_root()
-        .map(|p| Volume::open(&p).map_err(|e| e.to_string()))
-    {
-        Ok(Ok(volume)) => {
+        .and_then(|p| Volume::open(&p).map_err(|e| e.to_string()));
+    match &volume {
+        Ok(volume) => {
             r.root = volume.root().display().to_string();
             for ind in &db.indicators {
                 let Evidence::File { path, .. } = &ind.evidence else {
@@ -158,7 +248,7 @@ pub fn scan_live(sys: &dyn LiveSystem, db: &IocDb) -> ScanResult {
                 }
             }
         }
-        Ok(Err(e)) | Err(e) => r.errors.push(format!("system root: {e}")),
+        Err(e) => r.errors.push(format!("system root: {e}")),
     }
     match sys.run_values() {
         Ok(values) => {
@@ -254,12 +344,20 @@ pub fn scan_live(sys: &dyn LiveSystem, db: &IocDb) -> ScanResult {
             Err(e) => r.errors.push(format!("mutex {name}: {e}")),
         }
     }
+    r.patch = Some(live_patch_state(sys, volume.as_ref().ok(), &mut r.errors));
     r
 }
+
+/// The fixture PE builder of the integration tests (an rpcrt4.dll stand-in: headers and a
+/// version resource only).
+#[cfg(test)]
+#[path = "../tests/common/pe.rs"]
+mod test_pe;
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::patch::Verdict;
 
     /// A scripted system.
     #[derive(Default)]
@@ -271,6 +369,19 @@ mod tests {
         mutexes: Vec<String>,
         listeners: Vec<LiveListener>,
         broken_processes: bool,
+        /// `HKLM\SOFTWARE`: string values as (key below SOFTWARE, value, data), and keys
+        /// without values.
+        software: Vec<(String, String, String)>,
+        software_keys: Vec<String>,
+        broken_software: bool,
+    }
+
+    impl Fake {
+        fn all_software_keys(&self) -> impl Iterator<Item = &String> {
+            self.software_keys
+                .iter()
+                .chain(self.software.iter().map(|(k, _, _)| k))
+        }
     }
 
     impl LiveSystem for Fake {
@@ -295,6 +406,74 @@ mod tests {
         fn listeners(&self) -> Result<Vec<LiveListener>, String> {
             Ok(self.listeners.clone())
         }
+        fn software_text(&self, key: &str, value: &str) -> Result<Option<String>, String> {
+            if self.broken_software {
+                return Err("access denied".into());
+            }
+            Ok(self
+                .software
+                .iter()
+                .find(|(k, v, _)| k.eq_ignore_ascii_case(key) && v.eq_ignore_ascii_case(value))
+                .map(|(_, _, data)| data.clone()))
+        }
+        fn software_subkeys(&self, key: &str) -> Result<Vec<String>, String> {
+            if self.broken_software {
+                return Err("access denied".into());
+            }
+            let prefix = format!("{key}\\");
+            let mut names: Vec<String> = Vec::new();
+            for k in self.all_software_keys() {
+                let Some(rest) = k
+                    .get(..prefix.len())
+                    .filter(|p| p.eq_ignore_ascii_case(&prefix))
+                    .and_then(|_| k.get(prefix.len()..))
+                else {
+                    continue;
+                };
+                let name = rest.split('\\').next().unwrap_or_default();
+                if !name.is_empty() && !names.iter().any(|n| n.eq_ignore_ascii_case(name)) {
+                    names.push(name.to_owned());
+                }
+            }
+            Ok(names)
+        }
+    }
+
+    /// `Microsoft\Windows NT\CurrentVersion` of a release.
+    fn os_values(
+        product: &str,
+        version: &str,
+        build: &str,
+        sp: Option<&str>,
+    ) -> Vec<(String, String, String)> {
+        let key = crate::patch::CURRENT_VERSION_KEY;
+        let mut v = vec![
+            (key.into(), "ProductName".into(), product.into()),
+            (key.into(), "CurrentVersion".into(), version.into()),
+            (key.into(), "CurrentBuildNumber".into(), build.into()),
+        ];
+        if let Some(sp) = sp {
+            v.push((key.into(), "CSDVersion".into(), sp.into()));
+        }
+        v
+    }
+
+    fn xp_sp1() -> Vec<(String, String, String)> {
+        os_values(
+            "Microsoft Windows XP",
+            "5.1",
+            "2600",
+            Some("Service Pack 1"),
+        )
+    }
+
+    /// Puts an rpcrt4.dll stand-in of version `v` under `%SystemRoot%\system32`.
+    fn with_rpcrt4(t: &tempfile::TempDir, v: [u16; 4]) {
+        std::fs::write(
+            t.path().join("system32/RPCRT4.DLL"),
+            super::test_pe::dll_with_version(v),
+        )
+        .unwrap();
     }
 
     fn proc(pid: u32, name: &str, path: Option<&str>) -> LiveProcess {
@@ -470,5 +649,238 @@ mod tests {
             &proc(1, "xmsblast.exe", Some("C:\\WINNT\\system32\\xmsblast.exe")),
             "system32\\msblast.exe"
         ));
+    }
+
+    #[test]
+    fn unpatched_xp_sp1_without_markers_and_old_rpcrt4_is_not_patched() {
+        let t = windows();
+        with_rpcrt4(&t, [5, 1, 2600, 1106]);
+        let sys = Fake {
+            root: Some(t.path().to_path_buf()),
+            software: xp_sp1(),
+            // Other updates are not markers.
+            software_keys: vec!["Microsoft\\Updates\\Windows XP\\SP2\\KB817606".into()],
+            ..Fake::default()
+        };
+        let r = scan_live(&sys, &IocDb::builtin().unwrap());
+        let p = r.patch.as_ref().unwrap();
+        assert_eq!(p.verdict, Verdict::NotPatched, "{:?}", p.evidence);
+        assert!(p.markers.is_empty());
+        assert_eq!(p.rpcrt4_version.as_deref(), Some("5.1.2600.1106"));
+        assert_eq!(p.rpcrt4_fixed_version.as_deref(), Some("5.1.2600.1230"));
+        assert_eq!(p.os.service_pack.as_deref(), Some("Service Pack 1"));
+        // The evidence is the offline assessment's, word for word.
+        let offline = crate::patch::assess(
+            p.os.clone(),
+            Vec::new(),
+            Ok(crate::pe::FileVersion([5, 1, 2600, 1106])),
+        );
+        assert_eq!(p.evidence, offline.evidence);
+        assert!(r.complete(), "{:?}", r.errors);
+        assert!(!r.infected());
+    }
+
+    #[test]
+    fn markers_are_weighed_as_offline() {
+        let db = IocDb::builtin().unwrap();
+        let marker = "Microsoft\\Updates\\Windows XP\\SP2\\KB823980";
+        // A marker and the fixed file: patched.
+        let t = windows();
+        with_rpcrt4(&t, [5, 1, 2600, 1230]);
+        let sys = Fake {
+            root: Some(t.path().to_path_buf()),
+            software: xp_sp1(),
+            software_keys: vec![marker.into()],
+            ..Fake::default()
+        };
+        let p = scan_live(&sys, &db).patch.unwrap();
+        assert_eq!(p.verdict, Verdict::Patched, "{:?}", p.evidence);
+        assert_eq!(p.markers, [marker]);
+
+        // A marker over an older rpcrt4.dll: the files were replaced after the update.
+        let t = windows();
+        with_rpcrt4(&t, [5, 1, 2600, 1106]);
+        let sys = Fake {
+            root: Some(t.path().to_path_buf()),
+            software: xp_sp1(),
+            software_keys: vec![marker.into()],
+            ..Fake::default()
+        };
+        let p = scan_live(&sys, &db).patch.unwrap();
+        assert_eq!(p.verdict, Verdict::NotPatched);
+        assert!(
+            p.evidence.iter().any(|e| e.contains("reinstall")),
+            "{:?}",
+            p.evidence
+        );
+
+        // Windows 2000: a superseding update's HotFix marker (and a Q-named level marker),
+        // rpcrt4.dll missing: likely patched.
+        let t = windows();
+        let mut software = os_values(
+            "Microsoft Windows 2000",
+            "5.0",
+            "2195",
+            Some("Service Pack 4"),
+        );
+        software.push((
+            "Microsoft\\Windows NT\\CurrentVersion\\HotFix\\KB824146".into(),
+            "Installed".into(),
+            "1".into(),
+        ));
+        let sys = Fake {
+            root: Some(t.path().to_path_buf()),
+            software,
+            software_keys: vec!["Microsoft\\Updates\\Windows 2000\\Q823980".into()],
+            ..Fake::default()
+        };
+        let r = scan_live(&sys, &db);
+        let p = r.patch.unwrap();
+        assert_eq!(p.verdict, Verdict::LikelyPatched, "{:?}", p.evidence);
+        assert_eq!(
+            p.markers,
+            [
+                "Microsoft\\Updates\\Windows 2000\\Q823980",
+                "Microsoft\\Windows NT\\CurrentVersion\\HotFix\\KB824146"
+            ]
+        );
+        assert!(
+            p.evidence.iter().any(|e| e.contains("missing")),
+            "{:?}",
+            p.evidence
+        );
+        assert!(r.errors.is_empty(), "{:?}", r.errors);
+
+        // A release that includes the fix.
+        let t = windows();
+        let sys = Fake {
+            root: Some(t.path().to_path_buf()),
+            software: os_values(
+                "Microsoft Windows XP",
+                "5.1",
+                "2600",
+                Some("Service Pack 2"),
+            ),
+            ..Fake::default()
+        };
+        assert_eq!(
+            scan_live(&sys, &db).patch.unwrap().verdict,
+            Verdict::Patched
+        );
+    }
+
+    #[test]
+    fn a_patch_marker_never_implies_clean() {
+        // Welchia installs the patch itself: patched and infected at once.
+        let t = windows();
+        with_rpcrt4(&t, [5, 1, 2600, 1230]);
+        let db = IocDb::builtin().unwrap();
+        let sys = Fake {
+            root: Some(t.path().to_path_buf()),
+            software: xp_sp1(),
+            software_keys: vec!["Microsoft\\Updates\\Windows XP\\SP2\\KB823980".into()],
+            services: vec![LiveService {
+                name: "RpcPatch".into(),
+                image_path: Some("%SystemRoot%\\system32\\wins\\dllhost.exe".into()),
+                display_name: Some("WINS Client".into()),
+            }],
+            processes: vec![proc(
+                700,
+                "dllhost.exe",
+                Some("C:\\WINDOWS\\system32\\wins\\dllhost.exe"),
+            )],
+            ..Fake::default()
+        };
+        let r = scan_live(&sys, &db);
+        assert_eq!(r.patch.as_ref().unwrap().verdict, Verdict::Patched);
+        assert!(r.infected());
+        assert_eq!(ids(&r), ["WELCHIA-FILE-DLLHOST", "WELCHIA-SVC-RPCPATCH"]);
+        let report = crate::report::Report::from_scan(r, &db);
+        assert_eq!(report.status, crate::report::Status::Infected);
+        assert!(report.advice.contains(&crate::report::Advice::Clean));
+    }
+
+    #[test]
+    fn the_report_shows_the_live_patch_state_as_offline() {
+        use crate::cli::Lang;
+        let t = windows();
+        with_rpcrt4(&t, [5, 1, 2600, 1106]);
+        let db = IocDb::builtin().unwrap();
+        let sys = Fake {
+            root: Some(t.path().to_path_buf()),
+            software: xp_sp1(),
+            ..Fake::default()
+        };
+        let report = crate::report::Report::from_scan(scan_live(&sys, &db), &db);
+        let evidence = report.patch.as_ref().unwrap().evidence.clone();
+        assert_eq!(report.status, crate::report::Status::Clean);
+        // Not patched: the advice is to patch, as offline.
+        assert!(report.advice.contains(&crate::report::Advice::PatchFirst));
+        let json: serde_json::Value = serde_json::from_str(&report.json()).unwrap();
+        assert_eq!(json["patch"]["verdict"], "not_patched");
+        assert_eq!(json["patch"]["rpcrt4_version"], "5.1.2600.1106");
+        assert_eq!(json["patch"]["os"]["current_version"], "5.1");
+        let text = report.summary(Lang::En, false, &db);
+        assert!(
+            text.contains("\nMS03-026 patch state:\n  - NOT patched\n"),
+            "{text}"
+        );
+        let markdown = report.summary(Lang::En, true, &db);
+        assert!(
+            markdown.contains("\n## MS03-026 patch state\n\n- **NOT patched**\n"),
+            "{markdown}"
+        );
+        for e in &evidence {
+            assert!(
+                text.contains(e.as_str()) && markdown.contains(e.as_str()),
+                "{e}"
+            );
+        }
+        let ja = report.summary(Lang::Ja, false, &db);
+        assert!(ja.contains("MS03-026 の修正プログラム適用状況"), "{ja}");
+    }
+
+    #[test]
+    fn an_unreadable_software_registry_makes_the_scan_incomplete() {
+        let t = windows();
+        let sys = Fake {
+            root: Some(t.path().to_path_buf()),
+            broken_software: true,
+            ..Fake::default()
+        };
+        let r = scan_live(&sys, &IocDb::builtin().unwrap());
+        let p = r.patch.as_ref().unwrap();
+        assert_eq!(p.verdict, Verdict::Unknown);
+        assert!(
+            p.evidence[0].starts_with("HKLM\\SOFTWARE could not be read completely: "),
+            "{:?}",
+            p.evidence
+        );
+        assert!(!r.complete());
+        // Once per key: CurrentVersion (four values), Updates, HotFix.
+        assert_eq!(r.errors.len(), 3, "{:?}", r.errors);
+        assert!(
+            r.errors
+                .iter()
+                .any(|e| e.starts_with("patch state: HKLM\\SOFTWARE\\Microsoft")
+                    && e.ends_with("access denied")),
+            "{:?}",
+            r.errors
+        );
+    }
+
+    #[test]
+    fn blaster_f_mutex_is_flagged() {
+        let t = windows();
+        let sys = Fake {
+            root: Some(t.path().to_path_buf()),
+            mutexes: vec!["muuie".into()],
+            ..Fake::default()
+        };
+        let r = scan_live(&sys, &IocDb::builtin().unwrap());
+        assert_eq!(ids(&r), ["BLASTER-F-MUTEX"]);
+        assert_eq!(r.findings[0].variants, ["W32.Blaster.F.Worm"]);
+        assert!(matches!(&r.findings[0].location, Location::Mutex { name } if name == "muuie"));
+        assert!(r.infected());
     }
 }

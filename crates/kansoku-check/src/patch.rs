@@ -14,6 +14,10 @@
 //!
 //! A marker only says an installer ran; the file version says the fixed code is on disk.
 //! Neither says anything about infection: Welchia installs the patch itself.
+//!
+//! Offline scans read the SOFTWARE hive file of the volume, live scans `HKLM\SOFTWARE`
+//! through the registry API; both go through the [`Software`] trait, so the OS, the markers
+//! and the verdict are found by the same code ([`check_software`]).
 use std::path::Path;
 
 use serde::Serialize;
@@ -112,72 +116,108 @@ pub struct PatchState {
     pub evidence: Vec<String>,
 }
 
-fn text(hive: &Hive, key: &str, value: &str) -> Option<String> {
-    hive.key(key)
-        .ok()
-        .flatten()?
-        .value(value)
-        .ok()
-        .flatten()?
-        .as_text()
+/// Where the OS description lives, below the SOFTWARE root.
+pub const CURRENT_VERSION_KEY: &str = "Microsoft\\Windows NT\\CurrentVersion";
+
+/// Read access to a SOFTWARE registry hive: what [`os_info`] and [`markers`] need. It is
+/// implemented by an offline [`Hive`] and, in live mode, by the registry API under
+/// `HKLM\SOFTWARE` (`live.rs`), so both modes find the OS and the markers with the same code.
+///
+/// Reads that fail count as absent here; an implementation that can tell a failure from an
+/// absence (the live registry) records it for the report itself.
+pub trait Software {
+    /// An open key.
+    type Key<'a>
+    where
+        Self: 'a;
+    /// The key at a backslash-separated `path` below the SOFTWARE root, if it exists.
+    fn open(&self, path: &str) -> Option<Self::Key<'_>>;
+    /// The subkeys of `key`.
+    fn subkeys<'a>(&'a self, key: &Self::Key<'a>) -> Vec<Self::Key<'a>>;
+    /// The name of `key` itself.
+    fn name(&self, key: &Self::Key<'_>) -> String;
+    /// The string value `value` of `key` (`REG_SZ`, `REG_EXPAND_SZ` unexpanded), if present.
+    fn text(&self, key: &Self::Key<'_>, value: &str) -> Option<String>;
 }
 
-/// Reads the OS description from a SOFTWARE hive.
-pub fn os_info(software: &Hive) -> OsInfo {
-    let k = "Microsoft\\Windows NT\\CurrentVersion";
-    OsInfo {
-        product_name: text(software, k, "ProductName"),
-        current_version: text(software, k, "CurrentVersion"),
-        build: text(software, k, "CurrentBuildNumber"),
-        service_pack: text(software, k, "CSDVersion"),
+impl Software for Hive {
+    type Key<'a> = crate::hive::Key<'a>;
+
+    fn open(&self, path: &str) -> Option<Self::Key<'_>> {
+        self.key(path).ok().flatten()
+    }
+    fn subkeys<'a>(&'a self, key: &Self::Key<'a>) -> Vec<Self::Key<'a>> {
+        key.subkeys().unwrap_or_default()
+    }
+    fn name(&self, key: &Self::Key<'_>) -> String {
+        key.name()
+    }
+    fn text(&self, key: &Self::Key<'_>, value: &str) -> Option<String> {
+        key.value(value).ok().flatten()?.as_text()
     }
 }
 
-/// Finds update markers: `Microsoft\Updates\<product>\<level>\KBnnnnnn` and
-/// `Microsoft\Windows NT\CurrentVersion\HotFix\KBnnnnnn` (Q-prefixed names too).
-pub fn markers(software: &Hive) -> Vec<String> {
+/// Reads the OS description from a SOFTWARE hive.
+pub fn os_info<S: Software + ?Sized>(software: &S) -> OsInfo {
+    let key = software.open(CURRENT_VERSION_KEY);
+    let text = |value| key.as_ref().and_then(|k| software.text(k, value));
+    OsInfo {
+        product_name: text("ProductName"),
+        current_version: text("CurrentVersion"),
+        build: text("CurrentBuildNumber"),
+        service_pack: text("CSDVersion"),
+    }
+}
+
+/// Finds update markers: `Microsoft\Updates\<product>\<level>\KBnnnnnn` (or a level named
+/// after the update) and `Microsoft\Windows NT\CurrentVersion\HotFix\KBnnnnnn` (Q-prefixed
+/// names too). Paths are below the SOFTWARE root.
+pub fn markers<S: Software + ?Sized>(software: &S) -> Vec<String> {
     let wanted: Vec<String> = MARKERS
         .iter()
         .flat_map(|(kb, _)| [kb.to_string(), format!("Q{}", &kb[2..])])
         .collect();
     let is_marker = |name: &str| wanted.iter().any(|w| w.eq_ignore_ascii_case(name));
     let mut found = Vec::new();
-    // Real Updates trees hold a few thousand keys; a cap keeps a crafted hive (the same
-    // keys listed under many parents) from making this loop quadratic.
+    // Real Updates trees hold a few thousand keys; a cap on the keys listed keeps a crafted
+    // hive (the same keys listed under many parents) from making this walk quadratic.
     let mut budget: usize = 200_000;
-    if let Ok(Some(updates)) = software.key("Microsoft\\Updates") {
-        for product in updates.subkeys().unwrap_or_default() {
-            for level in product.subkeys().unwrap_or_default() {
-                budget = budget.saturating_sub(1 + level.node_subkey_count());
+    if let Some(updates) = software.open("Microsoft\\Updates") {
+        let products = software.subkeys(&updates);
+        budget = budget.saturating_sub(products.len());
+        'walk: for product in &products {
+            if budget == 0 {
+                break;
+            }
+            let product_name = software.name(product);
+            let levels = software.subkeys(product);
+            budget = budget.saturating_sub(levels.len());
+            for level in &levels {
                 if budget == 0 {
-                    break;
+                    break 'walk;
                 }
-                if is_marker(&level.name()) {
-                    found.push(format!(
-                        "Microsoft\\Updates\\{}\\{}",
-                        product.name(),
-                        level.name()
-                    ));
+                let level_name = software.name(level);
+                let at = format!("Microsoft\\Updates\\{product_name}\\{level_name}");
+                if is_marker(&level_name) {
+                    found.push(at.clone());
                 }
-                for kb in level.subkeys().unwrap_or_default() {
-                    if is_marker(&kb.name()) {
-                        found.push(format!(
-                            "Microsoft\\Updates\\{}\\{}\\{}",
-                            product.name(),
-                            level.name(),
-                            kb.name()
-                        ));
+                let kbs = software.subkeys(level);
+                budget = budget.saturating_sub(kbs.len());
+                for kb in &kbs {
+                    let kb_name = software.name(kb);
+                    if is_marker(&kb_name) {
+                        found.push(format!("{at}\\{kb_name}"));
                     }
                 }
             }
         }
     }
-    if let Ok(Some(hotfix)) = software.key("Microsoft\\Windows NT\\CurrentVersion\\HotFix") {
-        for kb in hotfix.subkeys().unwrap_or_default() {
-            if is_marker(&kb.name()) {
+    if let Some(hotfix) = software.open("Microsoft\\Windows NT\\CurrentVersion\\HotFix") {
+        for kb in software.subkeys(&hotfix) {
+            let kb_name = software.name(&kb);
+            if is_marker(&kb_name) {
                 found.push(format!(
-                    "Microsoft\\Windows NT\\CurrentVersion\\HotFix\\{}",
-                    kb.name()
+                    "Microsoft\\Windows NT\\CurrentVersion\\HotFix\\{kb_name}"
                 ));
             }
         }
@@ -263,15 +303,29 @@ pub fn assess(os: OsInfo, markers: Vec<String>, rpcrt4: Result<FileVersion, Stri
     }
 }
 
-/// Assesses the volume: `software` is the SOFTWARE hive if it could be read.
-pub fn check(volume: &Volume, windows: &Path, software: Option<&Hive>) -> PatchState {
-    let rpcrt4 = match volume.resolve_win(windows, "system32\\rpcrt4.dll") {
+/// The file version of `system32\rpcrt4.dll` below the Windows directory `windows`.
+pub fn rpcrt4_version(volume: &Volume, windows: &Path) -> Result<FileVersion, String> {
+    match volume.resolve_win(windows, "system32\\rpcrt4.dll") {
         Ok(Some(p)) => file_version(&p),
         Ok(None) => Err("the file is missing".to_string()),
         Err(e) => Err(e.to_string()),
-    };
+    }
+}
+
+/// Assesses a system from its SOFTWARE registry and its rpcrt4.dll version: the one path
+/// offline ([`check`]) and live (`live::scan_live`) scans share.
+pub fn check_software<S: Software + ?Sized>(
+    software: &S,
+    rpcrt4: Result<FileVersion, String>,
+) -> PatchState {
+    assess(os_info(software), markers(software), rpcrt4)
+}
+
+/// Assesses the volume: `software` is the SOFTWARE hive if it could be read.
+pub fn check(volume: &Volume, windows: &Path, software: Option<&Hive>) -> PatchState {
+    let rpcrt4 = rpcrt4_version(volume, windows);
     match software {
-        Some(h) => assess(os_info(h), markers(h), rpcrt4),
+        Some(h) => check_software(h, rpcrt4),
         None => {
             let mut s = assess(OsInfo::default(), Vec::new(), rpcrt4);
             s.evidence

@@ -32,7 +32,7 @@ fn clean_system_has_no_findings_and_is_complete() {
     assert!(r.complete(), "{:?}", r.errors);
     assert_eq!(r.windows_dir.as_deref(), Some("WINDOWS"));
     assert_eq!(r.inputs.len(), 2);
-    assert_eq!(r.not_checked, ["BLASTER-A-MUTEX"]);
+    assert_eq!(r.not_checked, ["BLASTER-A-MUTEX", "BLASTER-F-MUTEX"]);
 }
 
 /// (variant letter, file, size, Run value name as the write-ups give it)

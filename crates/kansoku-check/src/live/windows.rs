@@ -1,6 +1,7 @@
-//! The Windows implementation of [`LiveSystem`]: the registry API for Run values and
-//! services, a ToolHelp snapshot for processes, `OpenMutexW` for mutexes and the IP Helper
-//! tables for listening sockets. Everything is read-only.
+//! The Windows implementation of [`LiveSystem`]: the registry API for Run values, services
+//! and the `HKLM\SOFTWARE` keys of the patch assessment, a ToolHelp snapshot for processes,
+//! `OpenMutexW` for mutexes and the IP Helper tables for listening sockets. Everything is
+//! read-only.
 //!
 //! Built and type-checked with `cargo check --target x86_64-pc-windows-gnu`; it has not been
 //! run on Windows yet (the development machines have none), which is why the logic it feeds
@@ -11,8 +12,9 @@ use std::mem::offset_of;
 use std::path::PathBuf;
 
 use windows_sys::Win32::Foundation::{
-    CloseHandle, ERROR_ACCESS_DENIED, ERROR_INSUFFICIENT_BUFFER, ERROR_MORE_DATA,
-    ERROR_NO_MORE_ITEMS, ERROR_SUCCESS, GetLastError, HANDLE, INVALID_HANDLE_VALUE,
+    CloseHandle, ERROR_ACCESS_DENIED, ERROR_FILE_NOT_FOUND, ERROR_INSUFFICIENT_BUFFER,
+    ERROR_MORE_DATA, ERROR_NO_MORE_ITEMS, ERROR_SUCCESS, GetLastError, HANDLE,
+    INVALID_HANDLE_VALUE,
 };
 use windows_sys::Win32::NetworkManagement::IpHelper::{
     GetExtendedTcpTable, GetExtendedUdpTable, MIB_TCP6ROW_OWNER_PID, MIB_TCP6TABLE_OWNER_PID,
@@ -25,8 +27,8 @@ use windows_sys::Win32::System::Diagnostics::ToolHelp::{
     CreateToolhelp32Snapshot, PROCESSENTRY32W, Process32FirstW, Process32NextW, TH32CS_SNAPPROCESS,
 };
 use windows_sys::Win32::System::Registry::{
-    HKEY, HKEY_LOCAL_MACHINE, HKEY_USERS, KEY_READ, REG_EXPAND_SZ, REG_SZ, RegCloseKey,
-    RegEnumKeyExW, RegEnumValueW, RegOpenKeyExW, RegQueryValueExW,
+    HKEY, HKEY_LOCAL_MACHINE, HKEY_USERS, KEY_READ, KEY_WOW64_64KEY, REG_EXPAND_SZ, REG_SAM_FLAGS,
+    REG_SZ, RegCloseKey, RegEnumKeyExW, RegEnumValueW, RegOpenKeyExW, RegQueryValueExW,
 };
 use windows_sys::Win32::System::Threading::{
     OpenMutexW, OpenProcess, PROCESS_QUERY_LIMITED_INFORMATION, QueryFullProcessImageNameW,
@@ -44,6 +46,10 @@ const RUN_KEYS: [&str; 2] = [
     "Software\\Microsoft\\Windows\\CurrentVersion\\Run",
     "Software\\Microsoft\\Windows\\CurrentVersion\\RunOnce",
 ];
+
+/// Largest string value read: Run commands and OS descriptions take a few hundred bytes, and
+/// a bound keeps a huge value from exhausting memory.
+const MAX_STRING_VALUE: usize = 4 << 20;
 
 fn wide(text: &str) -> Vec<u16> {
     text.encode_utf16().chain(std::iter::once(0)).collect()
@@ -72,13 +78,31 @@ impl Drop for Key {
 impl Key {
     /// `path` under `parent` for reading; `None` when it does not exist.
     fn open(parent: HKEY, path: &str) -> Result<Option<Key>, String> {
+        Key::open_with(parent, path, KEY_READ)
+    }
+
+    /// `HKLM\SOFTWARE\<path>` for reading, in the 64-bit view of the registry (a 32-bit
+    /// build on 64-bit Windows would otherwise read `Wow6432Node`, which holds neither the
+    /// system's update markers nor its OS description).
+    fn open_software(path: &str) -> Result<Option<Key>, String> {
+        let path = path.trim_matches('\\');
+        let full = if path.is_empty() {
+            "SOFTWARE".to_owned()
+        } else {
+            format!("SOFTWARE\\{path}")
+        };
+        Key::open_with(HKEY_LOCAL_MACHINE, &full, KEY_READ | KEY_WOW64_64KEY)
+    }
+
+    /// `path` under `parent` with the access `sam` (read rights only).
+    fn open_with(parent: HKEY, path: &str, sam: REG_SAM_FLAGS) -> Result<Option<Key>, String> {
         let mut key: HKEY = std::ptr::null_mut();
         let name = wide(path);
         // SAFETY: `name` is NUL-terminated and outlives the call; `key` receives the handle.
-        let status = unsafe { RegOpenKeyExW(parent, name.as_ptr(), 0, KEY_READ, &mut key) };
+        let status = unsafe { RegOpenKeyExW(parent, name.as_ptr(), 0, sam, &mut key) };
         match status {
             ERROR_SUCCESS => Ok(Some(Key(key))),
-            2 /* ERROR_FILE_NOT_FOUND */ => Ok(None),
+            ERROR_FILE_NOT_FOUND => Ok(None),
             code => Err(win32_error(path, code)),
         }
     }
@@ -103,7 +127,11 @@ impl Key {
                 )
             };
             match status {
-                ERROR_SUCCESS => names.push(String::from_utf16_lossy(&buf[..len as usize])),
+                ERROR_SUCCESS => {
+                    // `len` excludes the NUL; never trust it past the buffer.
+                    let len = (len as usize).min(buf.len());
+                    names.push(String::from_utf16_lossy(&buf[..len]));
+                }
                 ERROR_NO_MORE_ITEMS => break,
                 code => return Err(win32_error("enumerating subkeys", code)),
             }
@@ -155,10 +183,18 @@ impl Key {
 
     /// One string value, if present and a string.
     fn string(&self, value: &str) -> Option<String> {
+        self.query_string(value).ok().flatten()
+    }
+
+    /// One string value (REG_SZ, REG_EXPAND_SZ unexpanded): `Ok(None)` when it does not
+    /// exist or is of another type.
+    fn query_string(&self, value: &str) -> Result<Option<String>, String> {
         let name = wide(value);
         let mut data = vec![0u8; 2048];
-        loop {
-            let mut len = data.len() as u32;
+        // The value can grow between the call that sizes it and the one that reads it; a
+        // few rounds settle it.
+        for _ in 0..4 {
+            let mut len = u32::try_from(data.len()).unwrap_or(u32::MAX);
             let mut kind = 0u32;
             // SAFETY: `name` is NUL-terminated, `data` holds `len` bytes.
             let status = unsafe {
@@ -172,13 +208,25 @@ impl Key {
                 )
             };
             match status {
-                ERROR_SUCCESS if kind == REG_SZ || kind == REG_EXPAND_SZ => {
-                    return Some(utf16_bytes(&data[..len as usize]));
+                ERROR_SUCCESS => {
+                    if kind != REG_SZ && kind != REG_EXPAND_SZ {
+                        return Ok(None);
+                    }
+                    let len = (len as usize).min(data.len());
+                    return Ok(Some(utf16_bytes(&data[..len])));
                 }
-                ERROR_MORE_DATA => data.resize((len as usize).max(data.len() * 2), 0),
-                _ => return None,
+                ERROR_MORE_DATA => {
+                    let wanted = (len as usize).max(data.len() * 2);
+                    if wanted > MAX_STRING_VALUE {
+                        return Err(format!("{value}: larger than {MAX_STRING_VALUE} bytes"));
+                    }
+                    data.resize(wanted, 0);
+                }
+                ERROR_FILE_NOT_FOUND => return Ok(None),
+                code => return Err(win32_error(value, code)),
             }
         }
+        Err(format!("{value}: the value kept growing while it was read"))
     }
 }
 
@@ -348,10 +396,24 @@ impl LiveSystem for WindowsSystem {
         }
         // SAFETY: reads this thread's last error.
         match unsafe { GetLastError() } {
-            2 /* ERROR_FILE_NOT_FOUND */ => Ok(false),
+            ERROR_FILE_NOT_FOUND => Ok(false),
             // It exists, owned by a user whose objects this one may not open.
             ERROR_ACCESS_DENIED => Ok(true),
             code => Err(win32_error(&format!("mutex {name}"), code)),
+        }
+    }
+
+    fn software_text(&self, key: &str, value: &str) -> Result<Option<String>, String> {
+        match Key::open_software(key)? {
+            Some(k) => k.query_string(value),
+            None => Ok(None),
+        }
+    }
+
+    fn software_subkeys(&self, key: &str) -> Result<Vec<String>, String> {
+        match Key::open_software(key)? {
+            Some(k) => k.subkeys(),
+            None => Ok(Vec::new()),
         }
     }
 
