@@ -174,6 +174,16 @@ fn live_patch_state(
     state
 }
 
+/// A path as the user knows it: `C:\WINDOWS\...` rather than the verbatim `\\?\C:\WINDOWS\...`
+/// that resolving it yields on Windows.
+fn shown(path: &std::path::Path) -> String {
+    let text = path.display().to_string();
+    match text.strip_prefix(r"\\?\") {
+        Some(rest) if !rest.starts_with("UNC\\") => rest.to_owned(),
+        _ => text,
+    }
+}
+
 fn file_name(path: &str) -> String {
     path.rsplit(['\\', '/']).next().unwrap_or("").to_lowercase()
 }
@@ -224,22 +234,34 @@ pub fn scan_live(sys: &dyn LiveSystem, db: &IocDb) -> ScanResult {
         .and_then(|p| Volume::open(&p).map_err(|e| e.to_string()));
     match &volume {
         Ok(volume) => {
-            r.root = volume.root().display().to_string();
+            r.root = shown(volume.root());
             for ind in &db.indicators {
                 let Evidence::File { path, .. } = &ind.evidence else {
                     continue;
                 };
                 match volume.resolve_win(volume.root(), path) {
                     Ok(Some(p)) if p.is_file() => {
-                        let size = std::fs::metadata(&p).map(|m| m.len()).unwrap_or(0);
-                        let sha256 = crate::scan::sha256_file(&p).unwrap_or_default();
+                        let meta = match std::fs::metadata(&p) {
+                            Ok(meta) => meta,
+                            Err(e) => {
+                                r.errors.push(format!("{}: {e}", shown(&p)));
+                                continue;
+                            }
+                        };
+                        let sha256 = crate::scan::sha256_file(&p).unwrap_or_else(|e| {
+                            r.errors.push(format!("{}: {e}", shown(&p)));
+                            String::new()
+                        });
                         r.findings.push(finding(
                             ind,
                             Location::File {
-                                path: p.display().to_string(),
-                                size,
+                                path: shown(&p),
+                                size: meta.len(),
                                 sha256,
-                                modified: String::new(),
+                                modified: meta
+                                    .modified()
+                                    .map(crate::timefmt::system)
+                                    .unwrap_or_default(),
                             },
                         ));
                     }
@@ -882,5 +904,23 @@ mod tests {
         assert_eq!(r.findings[0].variants, ["W32.Blaster.F.Worm"]);
         assert!(matches!(&r.findings[0].location, Location::Mutex { name } if name == "muuie"));
         assert!(r.infected());
+    }
+
+    #[test]
+    fn verbatim_paths_are_shown_as_users_write_them() {
+        use std::path::Path;
+        assert_eq!(
+            shown(Path::new(r"\\?\C:\WINDOWS\system32\msblast.exe")),
+            r"C:\WINDOWS\system32\msblast.exe"
+        );
+        // A verbatim UNC path has no shorter form that means the same.
+        assert_eq!(
+            shown(Path::new(r"\\?\UNC\server\share\x.exe")),
+            r"\\?\UNC\server\share\x.exe"
+        );
+        assert_eq!(
+            shown(Path::new("/mnt/suspect/WINDOWS")),
+            "/mnt/suspect/WINDOWS"
+        );
     }
 }
