@@ -2,8 +2,8 @@
 //! prefix, first on the clean system (Wine's own `dllhost.exe` and `svchost.exe` in system32
 //! must not be flagged), then with Blaster and Welchia indicators planted: a running
 //! `system32\msblast.exe` holding the mutex `BILLY` (a benign stand-in, `tests/wine/holder.c`),
-//! its Run value, Welchia's file and its `RpcPatch` service, and an XP SP1 OS description with
-//! an MS03-026 update marker.
+//! its Run value, Blaster B's RunOnce value in the user's hive, Welchia's file and its
+//! `RpcPatch` service, and an XP SP1 OS description with an MS03-026 update marker.
 //!
 //! Wine is not Windows: this proves the FFI code (registry API, ToolHelp, `OpenMutexW`, IP
 //! Helper, file reads) works against a real implementation of those APIs, not that every
@@ -242,8 +242,9 @@ fn live_scan_under_wine() {
     );
     assert_eq!((code, report["status"].as_str()), (0, Some("clean")));
 
-    // Blaster A running from system32 with its mutex, started by its Run value; Welchia's
-    // file and service; an XP SP1 description with the KB823980 marker.
+    // Blaster A running from system32 with its mutex, started by its Run value; Blaster B's
+    // RunOnce value in the user's hive; Welchia's file and service; an XP SP1 description
+    // with the KB823980 marker.
     std::fs::copy(&holder, prefix.c_drive("windows/system32/msblast.exe")).unwrap();
     let wins = prefix.c_drive("windows/system32/wins");
     std::fs::create_dir_all(&wins).unwrap();
@@ -255,6 +256,9 @@ fn live_scan_under_wine() {
 
 [HKEY_LOCAL_MACHINE\Software\Microsoft\Windows\CurrentVersion\Run]
 "windows auto update"="msblast.exe"
+
+[HKEY_CURRENT_USER\Software\Microsoft\Windows\CurrentVersion\RunOnce]
+"windows auto update"="penis32.exe"
 
 [HKEY_LOCAL_MACHINE\System\CurrentControlSet\Services\RpcPatch]
 "ImagePath"="%SystemRoot%\\system32\\wins\\dllhost.exe"
@@ -284,6 +288,7 @@ fn live_scan_under_wine() {
         ("BLASTER-A-FILE", "process"),
         ("BLASTER-A-MUTEX", "mutex"),
         ("BLASTER-A-RUN", "run_value"),
+        ("BLASTER-B-RUN", "run_value"),
         ("WELCHIA-FILE-DLLHOST", "file"),
         ("WELCHIA-SVC-RPCPATCH", "service"),
     ]
@@ -303,6 +308,13 @@ fn live_scan_under_wine() {
         Some(r"C:\windows\system32\msblast.exe")
     );
     assert!(!file["location"]["modified"].as_str().unwrap().is_empty());
+    // Blaster B's value was planted in the user's hive, which a live system loads under HKU.
+    let user_run = all
+        .iter()
+        .find(|f| f["rule_ids"][0] == "BLASTER-B-RUN")
+        .unwrap();
+    let hive = user_run["location"]["hive"].as_str().unwrap();
+    assert!(hive.starts_with(r"HKU\S-1-5-"), "{hive}");
     let process = all
         .iter()
         .find(|f| f["location"]["kind"] == "process")
