@@ -2,7 +2,8 @@
 //! mutations reach the cell parser rather than stopping at the checksum. The reader must
 //! never panic: every key and value reachable from the root is read (bounded), and the
 //! offline editor is asked to delete the first subkey and the first value of the root; when
-//! it succeeds, its output must be a hive this crate accepts.
+//! it succeeds, its output must be a hive this crate accepts. The MS03-026 patch reads (the
+//! OS description and the update-marker walk, as a SOFTWARE hive) must not panic either.
 #![no_main]
 
 use kansoku_check::hive::base::{CHECKSUM_OFFSET, checksum};
@@ -43,6 +44,8 @@ fuzz_target!(|data: &[u8]| {
     };
     let mut budget = 10_000;
     walk(&root, 0, &mut budget);
+    let _ = kansoku_check::patch::os_info(&hive);
+    let _ = kansoku_check::patch::markers(&hive);
     let mut edits = Vec::new();
     if let Some(k) = root.subkeys().ok().and_then(|k| k.into_iter().next()) {
         edits.push(Edit::DeleteKey { key: k.name() });
