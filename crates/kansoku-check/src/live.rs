@@ -706,29 +706,25 @@ mod tests {
     fn markers_are_weighed_as_offline() {
         let db = IocDb::builtin().unwrap();
         let marker = "Microsoft\\Updates\\Windows XP\\SP2\\KB823980";
-        // A marker and the fixed file: patched.
-        let t = windows();
-        with_rpcrt4(&t, [5, 1, 2600, 1230]);
-        let sys = Fake {
-            root: Some(t.path().to_path_buf()),
-            software: xp_sp1(),
-            software_keys: vec![marker.into()],
-            ..Fake::default()
+        // XP SP1 with the marker, over an rpcrt4.dll of `version`.
+        let with_marker = |version| {
+            let t = windows();
+            with_rpcrt4(&t, version);
+            let sys = Fake {
+                root: Some(t.path().to_path_buf()),
+                software: xp_sp1(),
+                software_keys: vec![marker.into()],
+                ..Fake::default()
+            };
+            scan_live(&sys, &db).patch.unwrap()
         };
-        let p = scan_live(&sys, &db).patch.unwrap();
+        // A marker and the fixed file: patched.
+        let p = with_marker([5, 1, 2600, 1230]);
         assert_eq!(p.verdict, Verdict::Patched, "{:?}", p.evidence);
         assert_eq!(p.markers, [marker]);
 
         // A marker over an older rpcrt4.dll: the files were replaced after the update.
-        let t = windows();
-        with_rpcrt4(&t, [5, 1, 2600, 1106]);
-        let sys = Fake {
-            root: Some(t.path().to_path_buf()),
-            software: xp_sp1(),
-            software_keys: vec![marker.into()],
-            ..Fake::default()
-        };
-        let p = scan_live(&sys, &db).patch.unwrap();
+        let p = with_marker([5, 1, 2600, 1106]);
         assert_eq!(p.verdict, Verdict::NotPatched);
         assert!(
             p.evidence.iter().any(|e| e.contains("reinstall")),
