@@ -188,24 +188,27 @@ fn bin_for(store: &Store, period: &Period, span_s: Option<(i64, i64)>, view: Vie
     bin.max(store_bin).max(view.min_bin()) / store_bin * store_bin
 }
 
-/// The period a view may see: the public's ends `delay` before the newest data.
+/// The period a view may see: the public's ends `delay` before the newest data, and starts
+/// and ends on its coarse bins. A window that cut a public bin would be drawn in that bin,
+/// yet hold only the store's finer bins inside it: sliding it would give the fine series
+/// back, and subtracting two totals the count of a single store bin.
 fn visible(store: &Store, period: &Period, view: View) -> Result<Period, WebError> {
     let View::Public(policy) = view else {
         return Ok(*period);
     };
-    if policy.delay_s <= 0 {
-        return Ok(*period);
+    let mut seen = *period;
+    if policy.delay_s > 0 {
+        let bin = store.meta().bin_seconds;
+        if let Some((_, last)) = kansoku_store::store_span(store, bin, None, None)? {
+            let cap = last + i64::from(bin) - policy.delay_s;
+            seen.to_s = Some(period.to_s.map_or(cap, |to| to.min(cap)));
+            seen.from_s = period.from_s.map(|from| from.min(cap - 1));
+        }
     }
-    let bin = store.meta().bin_seconds;
-    let Some((_, last)) = kansoku_store::store_span(store, bin, None, None)? else {
-        return Ok(*period);
-    };
-    let cap = last + i64::from(bin) - policy.delay_s;
-    Ok(Period {
-        to_s: Some(period.to_s.map_or(cap, |to| to.min(cap))),
-        from_s: period.from_s.map(|from| from.min(cap - 1)),
-        ..*period
-    })
+    let coarse = i64::from(policy.min_bin_s.max(1));
+    seen.from_s = seen.from_s.map(|from| from.div_euclid(coarse) * coarse);
+    seen.to_s = seen.to_s.map(|to| to.div_euclid(coarse) * coarse);
+    Ok(seen)
 }
 
 /// Alerts as a view sees them: the public's with times on its coarse bins and without the
@@ -269,8 +272,15 @@ pub fn overview(dir: &Path, period: &Period, view: View) -> Result<Overview, Web
             baseline: None,
         },
     };
+    // Exact frame counts per sensor, current to the last ingest, would let anyone probe a
+    // candidate sensor address and watch its counter: operators only.
     let mut sensors: Vec<SensorIngest> = Vec::new();
-    for entry in &store.manifest().entries {
+    let entries = if view.is_operator() {
+        store.manifest().entries.as_slice()
+    } else {
+        &[]
+    };
+    for entry in entries {
         let malformed: u64 = entry.malformed.values().sum();
         match sensors.iter_mut().find(|s| s.sensor == entry.sensor) {
             Some(s) => {
@@ -305,11 +315,17 @@ pub fn overview(dir: &Path, period: &Period, view: View) -> Result<Overview, Web
     })
 }
 
-/// Ranked rows a view may see: the public's without rows of few sources and small bins.
+/// Ranked rows a view may see: the public's without rows of few sources and small bins,
+/// and with totals of the bins it shows (an exact total beside suppressed bins would give
+/// them back by subtraction).
 fn ranked_view(mut rows: Vec<Ranked>, view: View) -> Vec<Ranked> {
+    if view.is_operator() {
+        return rows;
+    }
     rows.retain(|r| view.shows(r.sources as f64));
     for r in &mut rows {
         view.suppress(&mut r.series);
+        r.packets = r.series.iter().map(|p| p.1).sum::<f64>() as u64;
     }
     rows
 }
@@ -376,8 +392,9 @@ pub fn detail(
         .packets
         .into_iter()
         .map(|(name, mut series)| {
-            let packets = series.iter().map(|p| p.1).sum::<f64>() as u64;
+            // Totals of the bins shown only (see `ranked_view`).
             view.suppress(&mut series);
+            let packets = series.iter().map(|p| p.1).sum::<f64>() as u64;
             Stack {
                 name,
                 packets,
@@ -403,11 +420,15 @@ pub fn detail(
     // sensor address: the public sees only networks with enough sources.
     let mut networks = networks;
     networks.retain(|n| view.shows(n.sources as f64));
+    let mut rules = rules;
+    rules.retain(|r| view.shows(r.packets as f64));
     let alerts = alert_views(read_alerts(&store, from, to)?, view)
         .filter(|a| a.target == name)
         .collect();
     let estimate = match (subject, telescope_share) {
-        (Subject::Signature(s), Some(share)) => population(&store, s, period, share)?,
+        (Subject::Signature(s), Some(share)) => {
+            population(&store, s, period, share)?.filter(|e| view.shows(e.sources as f64))
+        }
         _ => None,
     };
     Ok(Detail {

@@ -56,8 +56,9 @@ impl RateLimit {
             queue.pop_front();
         }
         if queue.len() >= self.limit {
-            let oldest = *queue.front().expect("a full queue has a front");
-            return Err(self.window - (now - oldest));
+            // A limit of 0 refuses everything: wait a whole window.
+            let waited = queue.front().map_or(Duration::ZERO, |oldest| now - *oldest);
+            return Err(self.window - waited);
         }
         queue.push_back(now);
         Ok(())
@@ -84,6 +85,16 @@ mod tests {
         assert!(
             limit.check(a, t0 + Duration::from_secs(60)).is_ok(),
             "slides"
+        );
+    }
+
+    #[test]
+    fn a_limit_of_zero_refuses_without_panicking() {
+        let limit = RateLimit::new(0, Duration::from_secs(60));
+        let client = IpAddr::from([192, 0, 2, 1]);
+        assert_eq!(
+            limit.check(client, Instant::now()),
+            Err(Duration::from_secs(60))
         );
     }
 }

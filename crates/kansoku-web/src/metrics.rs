@@ -12,6 +12,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::data::blocking;
+use crate::view::View;
 use crate::{AppState, WebError};
 
 /// Upper bounds of the latency histogram, seconds.
@@ -61,12 +62,17 @@ pub async fn track(State(state): State<AppState>, request: Request, next: Next) 
     response
 }
 
-/// `GET /metrics`, in the Prometheus text exposition format.
-pub async fn render(State(state): State<AppState>) -> Result<Response, WebError> {
+/// `GET /metrics`, in the Prometheus text exposition format. The per-sensor ingest counters
+/// are for operators only: exact frame counts, current to the last ingest, would let anyone
+/// probe a candidate sensor address and watch its counter move.
+pub async fn render(State(state): State<AppState>, view: View) -> Result<Response, WebError> {
     let dir = state.store_dir.clone();
     let sensors = blocking(move || {
-        let store = kansoku_store::Store::open(&dir)?;
         let mut sensors: BTreeMap<String, (u64, u64, u64)> = BTreeMap::new();
+        if !view.is_operator() {
+            return Ok(sensors);
+        }
+        let store = kansoku_store::Store::open(&dir)?;
         for e in &store.manifest().entries {
             let s = sensors.entry(e.sensor.clone()).or_default();
             s.0 += e.frames;
