@@ -32,6 +32,8 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::http::header;
+use axum::response::Response;
 use axum::routing::{get, post};
 
 pub use error::WebError;
@@ -80,6 +82,9 @@ pub struct AppState {
     sessions: Arc<auth::Sessions>,
     report_limit: Arc<limits::RateLimit>,
     login_limit: Arc<limits::RateLimit>,
+    /// Password checks running at once: each Argon2 hash takes 19 MiB and a blocking
+    /// thread, so logins from many addresses must not pile them up.
+    password_checks: Arc<tokio::sync::Semaphore>,
     /// Serialises appends to the report log.
     report_writer: Arc<Mutex<()>>,
     public: PublicPolicy,
@@ -107,6 +112,7 @@ pub fn app(config: Config) -> Router {
             Duration::from_secs(3600),
         )),
         login_limit: Arc::new(limits::RateLimit::new(10, Duration::from_secs(900))),
+        password_checks: Arc::new(tokio::sync::Semaphore::new(2)),
         report_writer: Arc::new(Mutex::new(())),
         public: config.public,
         advisories: config.advisories.map(Arc::new),
@@ -148,12 +154,39 @@ pub fn app(config: Config) -> Router {
         .route("/api/v1/advisories/{id}", get(advisories::web::api_one))
         .route("/healthz", get(api::healthz))
         .route("/metrics", get(metrics::render))
+        .layer(axum::middleware::from_fn(security_headers))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             metrics::track,
         ))
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(state)
+}
+
+/// Headers on every answer. The pages need no script, no frame and nothing from elsewhere,
+/// so the policy allows none; and what a page shows depends on the session cookie (operator
+/// or public view), so no shared cache may keep it.
+async fn security_headers(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    for (name, value) in [
+        (
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; connect-src 'self'; img-src 'self' data:; \
+             style-src 'unsafe-inline'; \
+             form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        ),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::REFERRER_POLICY, "same-origin"),
+        (header::CACHE_CONTROL, "private, no-store"),
+        (header::VARY, "Cookie"),
+    ] {
+        headers.insert(name, header::HeaderValue::from_static(value));
+    }
+    response
 }
 
 /// Serve until `shutdown` completes, then finish the requests in flight.

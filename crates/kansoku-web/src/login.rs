@@ -62,6 +62,11 @@ pub async fn login(
         .map_err(WebError::TooManyRequests)?;
     let dir = state.store_dir.clone();
     let name = c.name.clone();
+    let _permit = state
+        .password_checks
+        .acquire()
+        .await
+        .map_err(|_| WebError::Internal("the server is shutting down".into()))?;
     let ok = blocking(move || verify_operator(&dir, &name, &c.password)).await?;
     if !ok {
         let page = login_page(&c.csrf, Some("Unknown name or wrong password."));

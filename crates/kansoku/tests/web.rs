@@ -356,6 +356,29 @@ async fn healthz_and_metrics() {
     assert_eq!(missing.status(), StatusCode::INTERNAL_SERVER_ERROR);
 }
 
+/// Every answer forbids scripts, frames and outside resources, and no shared cache may keep
+/// it (what it shows depends on the session).
+#[tokio::test]
+async fn answers_carry_the_security_headers() {
+    let app = kansoku_web::app(kansoku_web::Config::new(store().to_path_buf()));
+    for uri in ["/", "/api/v1/overview", "/nonexistent"] {
+        let (_, headers, _) = send(&app, Request::get(uri).body(Body::empty()).unwrap()).await;
+        let value = |name| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+        };
+        assert!(
+            value(header::CONTENT_SECURITY_POLICY).contains("frame-ancestors 'none'"),
+            "{uri}: {headers:?}"
+        );
+        assert_eq!(value(header::X_CONTENT_TYPE_OPTIONS), "nosniff", "{uri}");
+        assert_eq!(value(header::CACHE_CONTROL), "private, no-store", "{uri}");
+        assert_eq!(value(header::VARY), "Cookie", "{uri}");
+    }
+}
+
 /// The real server process: binds a free port, prints its address, answers on it.
 #[test]
 fn serve_listens_and_prints_its_address() {
