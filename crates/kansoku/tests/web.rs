@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{blaster_store, p, run, set_cookie};
+use common::{blaster_store, p, run, set_cookie, simulate_blaster};
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -95,7 +95,7 @@ async fn answer(app: &axum::Router, request: Request<Body>) -> Answer {
 /// Logs in as `tester` (password "a long test password") through the login form; returns
 /// the cookies of the session.
 async fn log_in(app: &axum::Router) -> String {
-    let (_, headers, _) = send(app, Request::get("/login").body(Body::empty()).unwrap()).await;
+    let (_, headers, _) = send(app, get_request("/login")).await;
     let csrf = set_cookie(&headers, "kansoku_csrf");
     let token = csrf.split_once('=').unwrap().1.to_owned();
     let body = format!("csrf={token}&name=tester&password=a+long+test+password");
@@ -107,7 +107,7 @@ async fn log_in(app: &axum::Router) -> String {
 
 /// `uri` through `app`, as the public.
 async fn get_from(app: &axum::Router, uri: &str) -> Answer {
-    answer(app, Request::get(uri).body(Body::empty()).unwrap()).await
+    answer(app, get_request(uri)).await
 }
 
 /// `uri` as an operator sees it.
@@ -126,7 +126,7 @@ async fn public_get(uri: &str, policy: kansoku_web::PublicPolicy) -> Answer {
         public: policy,
         ..kansoku_web::Config::new(store().to_path_buf())
     });
-    answer(&app, Request::get(uri).body(Body::empty()).unwrap()).await
+    answer(&app, get_request(uri)).await
 }
 
 async fn get_ok(uri: &str) -> Answer {
@@ -319,7 +319,7 @@ async fn healthz_and_metrics() {
     assert_eq!(get_ok("/healthz").await.text(), "ok\n");
     let app = kansoku_web::app(kansoku_web::Config::new(store().to_path_buf()));
     // Metrics are per application: request twice through the same one.
-    let request = |uri: &str| Request::get(uri).body(Body::empty()).unwrap();
+    let request = |uri: &str| get_request(uri);
     let r = app
         .clone()
         .oneshot(request("/api/v1/alerts"))
@@ -362,7 +362,7 @@ async fn healthz_and_metrics() {
 async fn answers_carry_the_security_headers() {
     let app = kansoku_web::app(kansoku_web::Config::new(store().to_path_buf()));
     for uri in ["/", "/api/v1/overview", "/nonexistent"] {
-        let (_, headers, _) = send(&app, Request::get(uri).body(Body::empty()).unwrap()).await;
+        let (_, headers, _) = send(&app, get_request(uri)).await;
         let value = |name| {
             headers
                 .get(name)
@@ -432,6 +432,10 @@ async fn send(
     (status, headers, String::from_utf8_lossy(&body).into_owned())
 }
 
+fn get_request(uri: &str) -> Request<Body> {
+    Request::get(uri).body(Body::empty()).unwrap()
+}
+
 fn json_post(uri: &str, body: &str) -> Request<Body> {
     Request::post(uri)
         .header(header::CONTENT_TYPE, "application/json")
@@ -472,13 +476,7 @@ async fn reports_are_stored_counted_publicly_and_shown_whole_only_to_operators()
     );
     // Durable: a new application over the same directory sees both.
     let app = kansoku_web::app(kansoku_web::Config::new(dir.path().to_path_buf()));
-    let (status, _, daily) = send(
-        &app,
-        Request::get("/api/v1/reports/daily")
-            .body(Body::empty())
-            .unwrap(),
-    )
-    .await;
+    let (status, _, daily) = send(&app, get_request("/api/v1/reports/daily")).await;
     assert_eq!(status, StatusCode::OK);
     let daily: Value = serde_json::from_str(&daily).unwrap();
     assert_eq!(
@@ -488,17 +486,13 @@ async fn reports_are_stored_counted_publicly_and_shown_whole_only_to_operators()
             {"date": "2003-08-12", "signature": "welchia", "reports": 1}
         ])
     );
-    let (_, _, page) = send(&app, Request::get("/reports").body(Body::empty()).unwrap()).await;
+    let (_, _, page) = send(&app, get_request("/reports")).await;
     assert!(page.contains("<svg") && page.contains("welchia"));
     assert!(
         !page.contains("taro@example.jp"),
         "no contact on the public page"
     );
-    let (status, _, _) = send(
-        &app,
-        Request::get("/api/v1/reports").body(Body::empty()).unwrap(),
-    )
-    .await;
+    let (status, _, _) = send(&app, get_request("/api/v1/reports")).await;
     assert_eq!(
         status,
         StatusCode::UNAUTHORIZED,
@@ -587,8 +581,7 @@ const FORM: &str =
 async fn the_report_form_needs_its_csrf_token() {
     let dir = tempfile::tempdir().unwrap();
     let app = kansoku_web::app(kansoku_web::Config::new(dir.path().to_path_buf()));
-    let (status, headers, page) =
-        send(&app, Request::get("/report").body(Body::empty()).unwrap()).await;
+    let (status, headers, page) = send(&app, get_request("/report")).await;
     assert_eq!(status, StatusCode::OK);
     let cookie = set_cookie(&headers, "kansoku_csrf");
     let token = cookie.split_once('=').unwrap().1;
@@ -614,13 +607,7 @@ async fn the_report_form_needs_its_csrf_token() {
     let (status, _, answer) = send(&app, form_post("/report", &cookie, &wrong)).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(answer.contains("is not YYYY-MM-DD") && answer.contains("<form"));
-    let (_, _, daily) = send(
-        &app,
-        Request::get("/api/v1/reports/daily")
-            .body(Body::empty())
-            .unwrap(),
-    )
-    .await;
+    let (_, _, daily) = send(&app, get_request("/api/v1/reports/daily")).await;
     assert!(
         daily.contains("\"reports\":1") && daily.contains("welchia"),
         "{daily}"
@@ -636,7 +623,7 @@ async fn operators_log_in_see_contacts_and_log_out() {
         send(&app, json_post("/api/v1/reports", REPORT)).await.0,
         StatusCode::CREATED
     );
-    let (_, headers, _) = send(&app, Request::get("/login").body(Body::empty()).unwrap()).await;
+    let (_, headers, _) = send(&app, get_request("/login")).await;
     let csrf = set_cookie(&headers, "kansoku_csrf");
     let token = csrf.split_once('=').unwrap().1.to_owned();
     let login = |password: &str, with_token: bool| {
@@ -950,24 +937,12 @@ async fn the_public_view_is_coarse_delayed_and_thresholded() {
 async fn a_new_ingest_shows_on_the_next_request() {
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("store");
-    let capture = |seed: &str| {
+    let capture = |seed: u64| {
         let pcap = dir.path().join(format!("{seed}.pcap"));
-        run(&[
-            "simulate",
-            "-o",
-            p(&pcap),
-            "--scenario",
-            "blaster-2003",
-            "--days",
-            "2",
-            "--baseline-days",
-            "1",
-            "--seed",
-            seed,
-        ]);
+        simulate_blaster(&pcap, 2, 1, seed);
         pcap
     };
-    let (first, second) = (capture("1"), capture("2"));
+    let (first, second) = (capture(1), capture(2));
     run(&[
         "ingest",
         "--store",
@@ -1105,25 +1080,13 @@ async fn operators_edit_advisories_and_each_save_is_a_revision() {
     let (status, _, _) = send(&app, post(&token, &new_text)).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!(std::fs::read_to_string(&file).unwrap(), new_text);
-    let (_, _, api) = send(
-        &app,
-        Request::get("/api/v1/advisories/ms03-026-blaster")
-            .body(Body::empty())
-            .unwrap(),
-    )
-    .await;
+    let (_, _, api) = send(&app, get_request("/api/v1/advisories/ms03-026-blaster")).await;
     let api: Value = serde_json::from_str(&api).unwrap();
     let newest = &api["revisions"][0];
     assert_eq!(newest["who"], "tester");
     assert_eq!(newest["summary"], "added a line");
     assert_eq!(newest["lang"], "en");
-    let (_, _, page) = send(
-        &app,
-        Request::get("/advisories/ms03-026-blaster")
-            .body(Body::empty())
-            .unwrap(),
-    )
-    .await;
+    let (_, _, page) = send(&app, get_request("/advisories/ms03-026-blaster")).await;
     assert!(page.contains("reports keep arriving from universities"));
 }
 

@@ -29,17 +29,7 @@ pub fn p(path: &Path) -> &str {
 pub fn blaster_store(dir: &Path) -> PathBuf {
     let pcap = dir.join("b.pcap");
     let store = dir.join("store");
-    run(&[
-        "simulate",
-        "-o",
-        p(&pcap),
-        "--scenario",
-        "blaster-2003",
-        "--days",
-        "3",
-        "--baseline-days",
-        "2",
-    ]);
+    simulate_blaster(&pcap, 3, 2, 1);
     run(&[
         "ingest",
         "--store",
@@ -49,6 +39,23 @@ pub fn blaster_store(dir: &Path) -> PathBuf {
         p(&pcap),
     ]);
     store
+}
+
+/// A simulated Blaster capture: `baseline_days` quiet days, then the outbreak, `days` in all.
+pub fn simulate_blaster(pcap: &Path, days: u32, baseline_days: u32, seed: u64) {
+    run(&[
+        "simulate",
+        "-o",
+        p(pcap),
+        "--scenario",
+        "blaster-2003",
+        "--days",
+        &days.to_string(),
+        "--baseline-days",
+        &baseline_days.to_string(),
+        "--seed",
+        &seed.to_string(),
+    ]);
 }
 
 /// The value `name=VALUE` that a `Set-Cookie` header of an answer sets.
