@@ -461,8 +461,10 @@ impl Aggregator {
                     destinations: acc.destinations,
                 });
             }
+            // Keys are unique within one flush (one entry per key), so an unstable sort gives
+            // the same order, without a stable sort's buffer of these wide rows.
             out.observations
-                .sort_by_key(|r| (r.bin_start_ns, r.proto, r.dst_port, r.signature));
+                .sort_unstable_by_key(|r| (r.bin_start_ns, r.proto, r.dst_port, r.signature));
         }
 
         // Sources.
@@ -525,9 +527,9 @@ impl Aggregator {
                     scanner_at_ns: acc.scanner_at_ns,
                 });
             }
-            out.sources.sort_by(|a, b| {
-                (a.hour_ns, a.src, a.signature).cmp(&(b.hour_ns, b.src, b.signature))
-            });
+            // Unique keys here too (see the observations above).
+            out.sources
+                .sort_unstable_by_key(|r| (r.hour_ns, r.src, r.signature));
         }
         out
     }

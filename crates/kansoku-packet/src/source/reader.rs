@@ -49,7 +49,8 @@ pub enum Compression {
 enum State {
     /// Nothing read yet.
     Start,
-    Pcap(PcapHeader),
+    /// A classic pcap file: its header, and its one link type, looked up once.
+    Pcap(PcapHeader, Link),
     Pcapng {
         endian: Endian,
         interfaces: Vec<Interface>,
@@ -157,9 +158,9 @@ impl CaptureReader {
         // Headers are parsed into plain values first, so the returned slice is the only
         // borrow of `self.bytes` that escapes.
         let at = match &self.state {
-            State::Pcap(header) => {
-                let header = *header;
-                self.next_pcap_record(&header)?
+            State::Pcap(header, link) => {
+                let (header, link) = (*header, *link);
+                self.next_pcap_record(&header, link)?
             }
             State::Pcapng { .. } => self.next_pcapng_packet()?,
             State::Start => {
@@ -298,10 +299,11 @@ impl CaptureReader {
             Some(header) => {
                 self.bytes.take(pcap::HEADER_LEN);
                 self.container = Some(Container::Pcap);
-                if let Link::Unknown(code) = Link::from_code(header.linktype) {
+                let link = Link::from_code(header.linktype);
+                if let Link::Unknown(code) = link {
                     self.faults.record(20, FaultKind::UnknownLinkType { code });
                 }
-                self.state = State::Pcap(header);
+                self.state = State::Pcap(header, link);
             }
             None => {
                 self.fatal(0, FaultKind::BadMagic { found });
@@ -311,7 +313,7 @@ impl CaptureReader {
 
     /// Validate the next classic-pcap record and locate its frame.
     #[inline]
-    fn next_pcap_record(&mut self, header: &PcapHeader) -> Option<Located> {
+    fn next_pcap_record(&mut self, header: &PcapHeader, link: Link) -> Option<Located> {
         let offset = self.bytes.offset();
         // One fill usually covers the header and the frame (always, for a mapped file).
         let head = match self.bytes.fill(pcap::RECORD_HEADER_LEN + 1536) {
@@ -365,7 +367,7 @@ impl CaptureReader {
         }
         Some(Located {
             ts_ns: rec.ts_ns,
-            link: Link::from_code(header.linktype),
+            link,
             record_len: pcap::RECORD_HEADER_LEN + caplen,
             data_at: pcap::RECORD_HEADER_LEN,
             caplen,
