@@ -36,7 +36,7 @@ cat "$capture" >/dev/null # warm the page cache
 
 printf 'capture: %s packets, %.0f MB, scale %s; %s cores; best of %s runs\n\n' \
   "$packets" "$(echo "$size / 1000000" | bc -l)" "$scale" "$(nproc)" "$runs"
-printf '%-34s %9s %14s %10s\n' command seconds packets/s "RSS MiB"
+printf '%-38s %9s %14s %10s\n' command seconds packets/s "RSS MiB"
 
 # bench NAME COMMAND...: best wall time of $runs runs, with that run's peak RSS.
 bench() {
@@ -58,7 +58,7 @@ bench() {
   done
   local rate
   rate=$(echo "if ($best > 0) $packets / $best else 0" | bc -l)
-  printf '%-34s %9.2f %14.0f %10.0f\n' "$name" "$best" "$rate" "$(echo "$rss / 1024" | bc -l)"
+  printf '%-38s %9.2f %14.0f %10.0f\n' "$name" "$best" "$rate" "$(echo "$rss / 1024" | bc -l)"
 }
 
 bench "cat > /dev/null (ceiling)" cat "$capture"
