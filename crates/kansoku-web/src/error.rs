@@ -48,10 +48,20 @@ impl WebError {
 impl IntoResponse for WebError {
     fn into_response(self) -> Response {
         let status = self.status();
+        let message = match &self {
+            // The store's and the renderer's failures name files and directories of the
+            // server: they go to the log, the client learns only that it failed. An advisory
+            // error is shown, since the operator fixes that file by hand (its name is relative
+            // to the advisories directory).
+            WebError::Store(_) | WebError::Chart(_) | WebError::Internal(_) => {
+                "internal error: the server's log says more".to_owned()
+            }
+            _ => self.to_string(),
+        };
         if status.is_server_error() {
             eprintln!("kansoku serve: {self}");
         }
-        let body = serde_json::json!({ "error": self.to_string() });
+        let body = serde_json::json!({ "error": message });
         let mut response = (status, axum::Json(body)).into_response();
         if let WebError::TooManyRequests(wait) = self {
             let seconds = wait.as_secs().max(1).to_string();

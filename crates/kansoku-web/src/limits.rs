@@ -46,6 +46,7 @@ impl RateLimit {
     /// Records an event for `client` if it is within the limit; otherwise returns how long
     /// until the oldest event leaves the window.
     pub fn check(&self, client: IpAddr, now: Instant) -> Result<(), Duration> {
+        let client = quota_key(client);
         let mut events = self.events.lock().unwrap_or_else(|e| e.into_inner());
         // Forget idle clients now and then, so the table stays as small as the active set.
         if events.len() > 10_000 {
@@ -62,6 +63,19 @@ impl RateLimit {
         }
         queue.push_back(now);
         Ok(())
+    }
+}
+
+/// The address a quota belongs to. An IPv6 client is its /64: one host is routinely given a
+/// whole /64 (RFC 7421) and could otherwise draw a fresh quota per address. An IPv4 client on
+/// a dual-stack socket (`::ffff:a.b.c.d`) is its IPv4 address, as on an IPv4 socket.
+fn quota_key(client: IpAddr) -> IpAddr {
+    match client {
+        IpAddr::V4(_) => client,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6((u128::from(v6) & !u128::from(u64::MAX)).into()),
+        },
     }
 }
 
@@ -85,6 +99,32 @@ mod tests {
         assert!(
             limit.check(a, t0 + Duration::from_secs(60)).is_ok(),
             "slides"
+        );
+    }
+
+    #[test]
+    fn an_ipv6_client_is_its_slash_64_and_a_mapped_ipv4_client_its_ipv4_address() {
+        let limit = RateLimit::new(1, Duration::from_secs(60));
+        let now = Instant::now();
+        let host: IpAddr = "2001:db8:1:2::1".parse().unwrap();
+        assert!(limit.check(host, now).is_ok());
+        let same_64: IpAddr = "2001:db8:1:2:ffff:ffff:ffff:ffff".parse().unwrap();
+        assert!(
+            limit.check(same_64, now).is_err(),
+            "another address of the same /64"
+        );
+        let next_64: IpAddr = "2001:db8:1:3::1".parse().unwrap();
+        assert!(
+            limit.check(next_64, now).is_ok(),
+            "the next /64 is another client"
+        );
+
+        let v4 = IpAddr::from([192, 0, 2, 7]);
+        assert!(limit.check(v4, now).is_ok());
+        let mapped: IpAddr = "::ffff:192.0.2.7".parse().unwrap();
+        assert!(
+            limit.check(mapped, now).is_err(),
+            "same client on a dual-stack socket"
         );
     }
 

@@ -354,6 +354,15 @@ async fn healthz_and_metrics() {
     .await
     .unwrap();
     assert_eq!(missing.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    let body = axum::body::to_bytes(missing.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    let body = String::from_utf8_lossy(&body);
+    assert!(body.contains("internal error"), "{body}");
+    assert!(
+        !body.contains("/nonexistent"),
+        "server paths stay in the log: {body}"
+    );
 }
 
 /// Every answer forbids scripts, frames and outside resources, and no shared cache may keep
