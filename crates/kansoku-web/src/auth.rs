@@ -5,14 +5,17 @@
 //!   password hashes (`kansoku operator add`). Logging in creates a session: a random
 //!   256-bit id in a cookie that is `HttpOnly`, `SameSite=Strict` and `Secure` (browsers
 //!   treat 127.0.0.1 and localhost as secure, so this holds on a laptop too). Sessions live
-//!   in memory for 12 hours; a restart logs everyone out.
+//!   in memory for 12 hours; a restart logs everyone out. A session is bound to the password
+//!   hash it logged in with and checked against the file on every request, so removing an
+//!   operator (`kansoku operator remove`) or setting a new password ends their sessions.
 //! - Forms carry a CSRF token that must equal the `kansoku_csrf` cookie (the double-submit
 //!   pattern of the OWASP cheat sheet); the cookie is `SameSite=Strict`, so another site can
 //!   neither send it nor read it to copy into a forged form. JSON endpoints need no token:
 //!   a cross-site form cannot send `application/json` without a CORS preflight, which this
 //!   server never grants.
 //! - Owner tokens (`kansoku token add`) are random secrets stored only as BLAKE3 hashes in
-//!   `web/tokens.json`, each bound to one owner and that owner's prefixes.
+//!   `web/tokens.json`, each bound to one owner and that owner's prefixes; the file is read on
+//!   every request, so `kansoku token revoke` takes effect at once.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -187,9 +190,13 @@ pub fn set_operator(store_dir: &Path, name: &str, password: &str) -> Result<(), 
     write_json(&web_dir(store_dir).join("operators.json"), &all)
 }
 
-/// The operator whose password this is, if any. Unknown names cost a hash too, so timing
-/// does not tell which names exist.
-pub fn verify_operator(store_dir: &Path, name: &str, password: &str) -> Result<bool, WebError> {
+/// Whether `password` is `name`'s: if so, the stored hash it verified against (the session is
+/// bound to it). Unknown names cost a hash too, so timing does not tell which names exist.
+pub fn verify_operator(
+    store_dir: &Path,
+    name: &str,
+    password: &str,
+) -> Result<Option<String>, WebError> {
     static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     let dummy = DUMMY.get_or_init(|| {
         let salt = SaltString::encode_b64(b"kansoku-dummy-salt").expect("a valid salt");
@@ -208,7 +215,20 @@ pub fn verify_operator(store_dir: &Path, name: &str, password: &str) -> Result<b
                 .is_ok()
         })
         .unwrap_or(false);
-    Ok(ok && account.is_some())
+    Ok(account.filter(|_| ok).map(|o| o.hash.clone()))
+}
+
+/// Removes an operator; returns whether there was one of that name. Their sessions end at
+/// their next request.
+pub fn remove_operator(store_dir: &Path, name: &str) -> Result<bool, WebError> {
+    let mut all = operators(store_dir)?;
+    let before = all.len();
+    all.retain(|o| o.name != name);
+    if all.len() == before {
+        return Ok(false);
+    }
+    write_json(&web_dir(store_dir).join("operators.json"), &all)?;
+    Ok(true)
 }
 
 pub fn owner_tokens(store_dir: &Path) -> Result<Vec<OwnerToken>, WebError> {
@@ -239,28 +259,81 @@ pub fn add_owner_token(
     Ok(token)
 }
 
+/// Removes every token of `owner`; returns how many there were.
+pub fn revoke_owner_tokens(store_dir: &Path, owner: &str) -> Result<usize, WebError> {
+    let mut all = owner_tokens(store_dir)?;
+    let before = all.len();
+    all.retain(|t| t.owner != owner);
+    if all.len() < before {
+        write_json(&web_dir(store_dir).join("tokens.json"), &all)?;
+    }
+    Ok(before - all.len())
+}
+
+#[derive(Debug)]
+struct Session {
+    operator: String,
+    /// The password hash the operator logged in with.
+    credential: String,
+    expires: Instant,
+}
+
 /// The live sessions of one server.
 #[derive(Debug, Default)]
 pub struct Sessions {
-    live: Mutex<HashMap<String, (String, Instant)>>,
+    live: Mutex<HashMap<String, Session>>,
 }
 
 impl Sessions {
-    /// Starts a session for `operator`; returns its id.
-    pub fn start(&self, operator: &str) -> String {
+    /// Starts a session for `operator`, who logged in against the stored hash `credential`;
+    /// returns its id.
+    pub fn start(&self, operator: &str, credential: &str) -> String {
         let id = random_hex(32);
         let mut live = self.live.lock().unwrap_or_else(|e| e.into_inner());
         let now = Instant::now();
-        live.retain(|_, (_, expires)| *expires > now);
-        live.insert(id.clone(), (operator.to_owned(), now + SESSION_LIFETIME));
+        live.retain(|_, s| s.expires > now);
+        let session = Session {
+            operator: operator.to_owned(),
+            credential: credential.to_owned(),
+            expires: now + SESSION_LIFETIME,
+        };
+        live.insert(id.clone(), session);
         id
     }
 
-    pub fn operator(&self, id: &str) -> Option<String> {
+    /// The operator and credential of a live session.
+    fn get(&self, id: &str) -> Option<(String, String)> {
         let live = self.live.lock().unwrap_or_else(|e| e.into_inner());
         live.get(id)
-            .filter(|(_, expires)| *expires > Instant::now())
-            .map(|(name, _)| name.clone())
+            .filter(|s| s.expires > Instant::now())
+            .map(|s| (s.operator.clone(), s.credential.clone()))
+    }
+
+    /// The operator logged in with the session cookie of `headers`, if the session is live
+    /// and the operator's account still holds the password they logged in with; a session
+    /// whose account is gone or changed is ended.
+    pub(crate) async fn operator(
+        &self,
+        headers: &HeaderMap,
+        store_dir: &Path,
+    ) -> Result<Option<String>, WebError> {
+        let Some(id) = cookie(headers, SESSION_COOKIE) else {
+            return Ok(None);
+        };
+        let Some((name, credential)) = self.get(&id) else {
+            return Ok(None);
+        };
+        let dir = store_dir.to_path_buf();
+        let accounts = crate::data::blocking(move || operators(&dir)).await?;
+        if accounts
+            .iter()
+            .any(|a| a.name == name && a.hash == credential)
+        {
+            Ok(Some(name))
+        } else {
+            self.end(&id);
+            Ok(None)
+        }
     }
 
     pub fn end(&self, id: &str) {
@@ -279,8 +352,10 @@ impl FromRequestParts<AppState> for Operator {
     type Rejection = WebError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, WebError> {
-        cookie(&parts.headers, SESSION_COOKIE)
-            .and_then(|id| state.sessions.operator(&id))
+        state
+            .sessions
+            .operator(&parts.headers, &state.store_dir)
+            .await?
             .map(Operator)
             .ok_or_else(|| WebError::Unauthorized("operators only: log in at /login first".into()))
     }
@@ -328,9 +403,22 @@ mod tests {
         set_operator(dir.path(), "sato", "correct horse battery").unwrap();
         let stored = std::fs::read_to_string(dir.path().join("web/operators.json")).unwrap();
         assert!(stored.contains("$argon2id$") && !stored.contains("horse"));
-        assert!(verify_operator(dir.path(), "sato", "correct horse battery").unwrap());
-        assert!(!verify_operator(dir.path(), "sato", "correct horse batterx").unwrap());
-        assert!(!verify_operator(dir.path(), "suzuki", "correct horse battery").unwrap());
+        let hash = verify_operator(dir.path(), "sato", "correct horse battery").unwrap();
+        assert!(hash.is_some_and(|h| stored.contains(&h)));
+        assert_eq!(
+            verify_operator(dir.path(), "sato", "correct horse batterx").unwrap(),
+            None
+        );
+        assert_eq!(
+            verify_operator(dir.path(), "suzuki", "correct horse battery").unwrap(),
+            None
+        );
+        assert!(remove_operator(dir.path(), "sato").unwrap());
+        assert!(!remove_operator(dir.path(), "sato").unwrap());
+        assert_eq!(
+            verify_operator(dir.path(), "sato", "correct horse battery").unwrap(),
+            None
+        );
     }
 
     #[test]
@@ -352,10 +440,11 @@ mod tests {
     #[test]
     fn sessions_end() {
         let sessions = Sessions::default();
-        let id = sessions.start("sato");
-        assert_eq!(sessions.operator(&id).as_deref(), Some("sato"));
-        assert_eq!(sessions.operator(&random_hex(32)), None);
+        let id = sessions.start("sato", "$argon2id$x");
+        let live = Some(("sato".to_owned(), "$argon2id$x".to_owned()));
+        assert_eq!(sessions.get(&id), live);
+        assert_eq!(sessions.get(&random_hex(32)), None);
         sessions.end(&id);
-        assert_eq!(sessions.operator(&id), None);
+        assert_eq!(sessions.get(&id), None);
     }
 }

@@ -67,12 +67,12 @@ pub async fn login(
         .acquire()
         .await
         .map_err(|_| WebError::Internal("the server is shutting down".into()))?;
-    let ok = blocking(move || verify_operator(&dir, &name, &c.password)).await?;
-    if !ok {
+    let verified = blocking(move || verify_operator(&dir, &name, &c.password)).await?;
+    let Some(credential) = verified else {
         let page = login_page(&c.csrf, Some("Unknown name or wrong password."));
         return Ok((StatusCode::UNAUTHORIZED, page).into_response());
-    }
-    let id = state.sessions.start(&c.name);
+    };
+    let id = state.sessions.start(&c.name, &credential);
     let cookie = set_cookie(SESSION_COOKIE, &id, Duration::from_secs(12 * 3600));
     Ok(([(header::SET_COOKIE, cookie)], Redirect::to("/operator")).into_response())
 }

@@ -11,7 +11,6 @@ use axum::http::request::Parts;
 use serde::Serialize;
 
 use crate::AppState;
-use crate::auth::{SESSION_COOKIE, cookie};
 
 /// What the public view holds back; `kansoku serve --public-*`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -83,9 +82,12 @@ impl FromRequestParts<AppState> for View {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let operator = cookie(&parts.headers, SESSION_COOKIE)
-            .and_then(|id| state.sessions.operator(&id))
-            .is_some();
+        // An operators file that cannot be read shows the public view: fail closed.
+        let operator = state
+            .sessions
+            .operator(&parts.headers, &state.store_dir)
+            .await
+            .is_ok_and(|name| name.is_some());
         Ok(if operator {
             View::Operator
         } else {

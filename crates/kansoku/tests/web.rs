@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{blaster_store, p, run, set_cookie, simulate_blaster};
+use common::{blaster_store, p, run, run_failing, set_cookie, simulate_blaster};
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -695,6 +695,54 @@ async fn operators_log_in_see_contacts_and_log_out() {
     );
 }
 
+/// Removing an operator, or giving them a new password, ends their sessions at once; the
+/// server needs no restart.
+#[tokio::test]
+async fn removing_an_operator_or_changing_the_password_ends_the_sessions() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let capture = dir.path().join("b.pcap");
+    simulate_blaster(&capture, 2, 1, 1);
+    run(&["ingest", "--store", p(&store), p(&capture)]);
+    kansoku_web::auth::set_operator(&store, "tester", "a long test password").unwrap();
+    let app = kansoku_web::app(kansoku_web::Config::new(store.clone()));
+    let operator_page = |cookies: &str| {
+        Request::get("/operator")
+            .header(header::COOKIE, cookies)
+            .body(Body::empty())
+            .unwrap()
+    };
+
+    let cookies = log_in(&app).await;
+    assert_eq!(send(&app, operator_page(&cookies)).await.0, StatusCode::OK);
+    kansoku_web::auth::set_operator(&store, "tester", "another long password").unwrap();
+    assert_eq!(
+        send(&app, operator_page(&cookies)).await.0,
+        StatusCode::UNAUTHORIZED,
+        "a new password ends the old sessions"
+    );
+
+    kansoku_web::auth::set_operator(&store, "tester", "a long test password").unwrap();
+    let cookies = log_in(&app).await;
+    assert_eq!(send(&app, operator_page(&cookies)).await.0, StatusCode::OK);
+    let listed = run(&["operator", "list", "--store", p(&store)]);
+    assert_eq!(String::from_utf8(listed.stdout).unwrap(), "tester\n");
+    run(&["operator", "remove", "--store", p(&store), "tester"]);
+    assert_eq!(
+        send(&app, operator_page(&cookies)).await.0,
+        StatusCode::UNAUTHORIZED,
+        "a removed operator is logged out"
+    );
+    let overview = Request::get("/api/v1/overview")
+        .header(header::COOKIE, &cookies)
+        .body(Body::empty())
+        .unwrap();
+    let sensors = answer(&app, overview).await.json()["sensors"].clone();
+    assert_eq!(sensors, serde_json::json!([]), "the public view again");
+    let stderr = run_failing(&["operator", "remove", "--store", p(&store), "tester"]);
+    assert!(stderr.contains("no operator named `tester`"), "{stderr}");
+}
+
 #[tokio::test]
 async fn login_attempts_are_limited() {
     let dir = tempfile::tempdir().unwrap();
@@ -823,6 +871,44 @@ async fn owner_tokens_see_only_their_own_hosts() {
             "{auth:?} without `Bearer `"
         );
     }
+
+    // Revoking High Net's tokens locks out High Net at the next request, and only High Net.
+    let listed = String::from_utf8(run(&["token", "list", "--store", p(store())]).stdout).unwrap();
+    assert!(
+        listed.contains("High Net\t1") && listed.contains("Low Net\t1"),
+        "{listed}"
+    );
+    run(&[
+        "token",
+        "revoke",
+        "--store",
+        p(store()),
+        "--owner",
+        "High Net",
+    ]);
+    let with_token = |token: &str| {
+        Request::get("/api/v1/owner/hosts")
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .body(Body::empty())
+            .unwrap()
+    };
+    assert_eq!(
+        send(&app, with_token(&high)).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(send(&app, with_token(&low)).await.0, StatusCode::OK);
+    let again = run_failing(&[
+        "token",
+        "revoke",
+        "--store",
+        p(store()),
+        "--owner",
+        "High Net",
+    ]);
+    assert!(
+        again.contains("no token for an owner named `High Net`"),
+        "{again}"
+    );
 }
 
 /// The public view holds back what could map the sensors (Shinoda et al. 2005): bins of at

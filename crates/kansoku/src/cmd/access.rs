@@ -27,6 +27,20 @@ pub enum OperatorAction {
         /// The operator's login name.
         name: String,
     },
+    /// Remove an operator. Their sessions end at their next request.
+    Remove {
+        /// Store directory.
+        #[arg(long)]
+        store: PathBuf,
+        /// The operator's login name.
+        name: String,
+    },
+    /// List the operators' login names.
+    List {
+        /// Store directory.
+        #[arg(long)]
+        store: PathBuf,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -50,6 +64,22 @@ pub enum TokenAction {
         #[arg(long, value_name = "FILE.csv")]
         prefixes: PathBuf,
     },
+    /// Revoke every token of an owner (tokens are stored hashed, so they are revoked by
+    /// owner; issue a new one with `add`). Takes effect at the next request.
+    Revoke {
+        /// Store directory.
+        #[arg(long)]
+        store: PathBuf,
+        /// The owner whose tokens stop working.
+        #[arg(long)]
+        owner: String,
+    },
+    /// List the owners that hold tokens, with how many each (tab-separated).
+    List {
+        /// Store directory.
+        #[arg(long)]
+        store: PathBuf,
+    },
 }
 
 fn web(e: kansoku_web::WebError) -> anyhow::Error {
@@ -68,6 +98,19 @@ pub fn operator(args: OperatorArgs) -> Result<bool> {
             let password = password.trim_end_matches(['\r', '\n']);
             kansoku_web::auth::set_operator(&store, &name, password).map_err(web)?;
             eprintln!("operator `{name}` can log in at /login");
+        }
+        OperatorAction::Remove { store, name } => {
+            kansoku_store::Store::open(&store)?;
+            if !kansoku_web::auth::remove_operator(&store, &name).map_err(web)? {
+                bail!("{}: no operator named `{name}`", store.display());
+            }
+            eprintln!("operator `{name}` removed; their sessions end at their next request");
+        }
+        OperatorAction::List { store } => {
+            kansoku_store::Store::open(&store)?;
+            for account in kansoku_web::auth::operators(&store).map_err(web)? {
+                println!("{}", account.name);
+            }
         }
     }
     Ok(true)
@@ -95,6 +138,24 @@ pub fn token(args: TokenArgs) -> Result<bool> {
                  to /api/v1/owner/hosts",
                 entry.prefixes.len()
             );
+        }
+        TokenAction::Revoke { store, owner } => {
+            kansoku_store::Store::open(&store)?;
+            let revoked = kansoku_web::auth::revoke_owner_tokens(&store, &owner).map_err(web)?;
+            if revoked == 0 {
+                bail!("{}: no token for an owner named `{owner}`", store.display());
+            }
+            eprintln!("{revoked} token(s) of `{owner}` revoked");
+        }
+        TokenAction::List { store } => {
+            kansoku_store::Store::open(&store)?;
+            let mut owners = std::collections::BTreeMap::<String, usize>::new();
+            for token in kansoku_web::auth::owner_tokens(&store).map_err(web)? {
+                *owners.entry(token.owner).or_default() += 1;
+            }
+            for (owner, tokens) in owners {
+                println!("{owner}\t{tokens}");
+            }
         }
     }
     Ok(true)

@@ -19,6 +19,16 @@ pub fn run(args: &[&str]) -> Output {
     out
 }
 
+/// Runs `kansoku` with `args` and asserts it failed; returns its stderr.
+pub fn run_failing(args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_kansoku"))
+        .args(args)
+        .output()
+        .expect("kansoku runs");
+    assert!(!out.status.success(), "kansoku {args:?} succeeded");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
 /// A path as a command-line argument.
 pub fn p(path: &Path) -> &str {
     path.to_str().expect("utf-8 temp path")
