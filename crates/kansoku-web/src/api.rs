@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use kansoku_aggregate::PortName;
 use kansoku_chart::{Format, render_observation};
 
-use crate::data::{self, AlertView, Detail, Overview, Subject, blocking};
+use crate::data::{self, AlertView, Detail, Overview, Subject, blocking, query};
 use crate::period::{PeriodParams, parse_port};
 use crate::view::View;
 use crate::{AppState, Period, WebError};
@@ -53,7 +53,7 @@ pub async fn alerts(
     let period = Period::try_from(&params)?;
     let dir = state.store_dir.clone();
     Ok(Json(
-        blocking(move || data::alerts(&dir, &period, view)).await?,
+        query(move || data::alerts(&dir, &period, view)).await?,
     ))
 }
 

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
 use crate::WebError;
-use crate::data::blocking;
+use crate::data::query;
 
 /// Entries kept per cache; past this the cache starts over (periods picked by readers are
 /// few; a crawler walking every period must not grow memory without bound).
@@ -57,7 +57,7 @@ impl<T: Send + Sync + 'static> Cache<T> {
         {
             return Ok(value.clone());
         }
-        let value = Arc::new(blocking(compute).await?);
+        let value = Arc::new(query(compute).await?);
         let mut entries = self.lock();
         if entries.len() >= CAPACITY {
             entries.clear();

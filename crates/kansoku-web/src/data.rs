@@ -2,6 +2,8 @@
 //! JSON API serialise the same structs, so the API returns exactly what a page shows.
 
 use std::path::Path;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 use kansoku_aggregate::PortName;
 use kansoku_analyse::estimate::{Band, EstimateConfig, HOUR, estimate};
@@ -11,6 +13,7 @@ use kansoku_store::dashboard::{
 use kansoku_store::population::{EstimateInputs, estimate_inputs};
 use kansoku_store::{AlertRow, ChartScope, ObservationSeries, Store, read_alerts};
 use serde::Serialize;
+use tokio::sync::Semaphore;
 
 use crate::view::View;
 use crate::{Period, WebError};
@@ -167,6 +170,42 @@ pub async fn blocking<T: Send + 'static>(
     tokio::task::spawn_blocking(job)
         .await
         .map_err(|e| WebError::Internal(e.to_string()))?
+}
+
+/// How long a store query waits for a slot before the request is answered 503.
+const QUERY_WAIT: Duration = Duration::from_secs(10);
+
+/// Runs a store query (a DataFusion scan: CPU-bound, tens of MiB) on the blocking pool, at
+/// most one per core at a time. Varying a period defeats the answer cache, so without a limit
+/// a flood of uncached requests would pile up scans without bound; here the rest wait in line
+/// and, after [`QUERY_WAIT`], are told to come back (503 with `Retry-After`).
+pub async fn query<T: Send + 'static>(
+    job: impl FnOnce() -> Result<T, WebError> + Send + 'static,
+) -> Result<T, WebError> {
+    static SLOTS: OnceLock<Arc<Semaphore>> = OnceLock::new();
+    let slots = SLOTS.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Arc::new(Semaphore::new(cores.max(2)))
+    });
+    limited(slots, QUERY_WAIT, job).await
+}
+
+/// [`query`] with its slots and wait given. The slot is moved into the job, so a client that
+/// hangs up does not free it while the scan still runs.
+async fn limited<T: Send + 'static>(
+    slots: &Arc<Semaphore>,
+    wait: Duration,
+    job: impl FnOnce() -> Result<T, WebError> + Send + 'static,
+) -> Result<T, WebError> {
+    let slot = tokio::time::timeout(wait, slots.clone().acquire_owned())
+        .await
+        .map_err(|_| WebError::Busy(Duration::from_secs(5)))?
+        .map_err(|_| WebError::Internal("the query slots are closed".into()))?;
+    blocking(move || {
+        let _slot = slot;
+        job()
+    })
+    .await
 }
 
 fn open(dir: &Path) -> Result<Store, WebError> {
@@ -530,4 +569,43 @@ pub fn alerts(dir: &Path, period: &Period, view: View) -> Result<Vec<AlertView>,
     let store = open(dir)?;
     let period = visible(&store, period, view)?;
     Ok(alert_views(read_alerts(&store, period.from_s, period.to_s)?, view).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::StatusCode;
+
+    #[tokio::test]
+    async fn queries_past_the_slots_wait_then_get_busy() {
+        let slots = Arc::new(Semaphore::new(1));
+        let (release, hold) = std::sync::mpsc::channel::<()>();
+        let running = {
+            let slots = slots.clone();
+            tokio::spawn(async move {
+                limited(&slots, Duration::from_secs(5), move || {
+                    hold.recv().ok();
+                    Ok(1)
+                })
+                .await
+            })
+        };
+        while slots.available_permits() > 0 {
+            tokio::task::yield_now().await;
+        }
+        let refused = limited(&slots, Duration::from_millis(50), || Ok(2)).await;
+        assert!(matches!(refused, Err(WebError::Busy(_))), "{refused:?}");
+        assert_eq!(
+            refused.unwrap_err().status(),
+            StatusCode::SERVICE_UNAVAILABLE
+        );
+        release.send(()).unwrap();
+        assert_eq!(running.await.unwrap().unwrap(), 1);
+        assert_eq!(
+            limited(&slots, Duration::from_millis(50), || Ok(3))
+                .await
+                .unwrap(),
+            3
+        );
+    }
 }

@@ -20,6 +20,9 @@ pub enum WebError {
     /// Over a per-client limit; the client may retry after this long.
     #[error("too many requests from this address: retry in {} s", .0.as_secs().max(1))]
     TooManyRequests(std::time::Duration),
+    /// Every query slot stayed taken while the request waited; retry after this long.
+    #[error("the server is busy with other queries: retry in {} s", .0.as_secs().max(1))]
+    Busy(std::time::Duration),
     #[error("store: {0}")]
     Store(#[from] kansoku_store::StoreError),
     #[error("chart: {0}")]
@@ -40,6 +43,7 @@ impl WebError {
             WebError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             WebError::Forbidden(_) => StatusCode::FORBIDDEN,
             WebError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            WebError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -63,7 +67,7 @@ impl IntoResponse for WebError {
         }
         let body = serde_json::json!({ "error": message });
         let mut response = (status, axum::Json(body)).into_response();
-        if let WebError::TooManyRequests(wait) = self {
+        if let WebError::TooManyRequests(wait) | WebError::Busy(wait) = self {
             let seconds = wait.as_secs().max(1).to_string();
             if let Ok(value) = seconds.parse() {
                 response

@@ -15,7 +15,7 @@ use kansoku_store::activity::{ActivityFilter, read_activity};
 use serde::Deserialize;
 
 use crate::auth::Owner;
-use crate::data::{blocking, rfc3339};
+use crate::data::{query, rfc3339};
 use crate::period::PeriodParams;
 use crate::{AppState, Period, WebError};
 
@@ -54,7 +54,7 @@ pub async fn hosts(
         prefixes,
     }]));
     let dir = state.store_dir.clone();
-    let body = blocking(move || {
+    let body = query(move || {
         let store = Store::open(&dir)?;
         let filter = ActivityFilter {
             from: period.from_s.map(rfc3339),
