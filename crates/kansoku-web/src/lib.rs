@@ -55,6 +55,9 @@ pub struct Config {
     /// The advisories directory; without it the advisory routes answer 404 saying how to
     /// enable them.
     pub advisories: Option<PathBuf>,
+    /// Reverse proxies whose `X-Forwarded-For` is believed: a request from one of them is
+    /// counted against the address the proxy appended, not against the proxy.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl Config {
@@ -66,6 +69,7 @@ impl Config {
             public: PublicPolicy::default(),
             advisories: None,
             telescope_share: None,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -91,6 +95,7 @@ pub struct AppState {
     advisories: Option<Arc<PathBuf>>,
     caches: Arc<Caches>,
     telescope_share: Option<f64>,
+    trusted_proxies: Arc<Vec<std::net::IpAddr>>,
 }
 
 /// Answers kept until the store changes (see `cache`).
@@ -118,6 +123,7 @@ pub fn app(config: Config) -> Router {
         advisories: config.advisories.map(Arc::new),
         caches: Arc::new(Caches::default()),
         telescope_share: config.telescope_share,
+        trusted_proxies: Arc::new(config.trusted_proxies),
     };
     Router::new()
         .route("/", get(pages::overview))

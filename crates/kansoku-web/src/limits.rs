@@ -6,24 +6,52 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::HeaderMap;
 use axum::http::request::Parts;
 
-/// The peer address of the connection. Without one (a request built in process), every
-/// such request counts as the same client, 0.0.0.0, so limits still apply.
+use crate::AppState;
+
+/// The client a request counts against: the peer address of the connection or, when the peer
+/// is a trusted reverse proxy (`kansoku serve --trusted-proxy`), the last address in its
+/// `X-Forwarded-For` (the one that proxy appended; earlier entries are the client's to
+/// forge). Without a peer address (a request built in process) the peer is 0.0.0.0, so
+/// limits still apply.
 #[derive(Clone, Copy, Debug)]
 pub struct ClientIp(pub IpAddr);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+impl FromRequestParts<AppState> for ClientIp {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(ClientIp(
-            parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip()),
-        ))
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip());
+        Ok(ClientIp(client_of(
+            peer,
+            &parts.headers,
+            &state.trusted_proxies,
+        )))
     }
+}
+
+fn client_of(peer: IpAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> IpAddr {
+    if !trusted.contains(&peer) {
+        return peer;
+    }
+    // Proxies may send one header per hop or one comma-separated list; the last entry of the
+    // last header is the nearest hop's. One that does not parse leaves the proxy as client.
+    headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .next_back()
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.rsplit(',').next())
+        .and_then(|last| last.trim().parse().ok())
+        .unwrap_or(peer)
 }
 
 /// At most `limit` events per client in any `window` (a sliding window of event times).
@@ -125,6 +153,29 @@ mod tests {
         assert!(
             limit.check(mapped, now).is_err(),
             "same client on a dual-stack socket"
+        );
+    }
+
+    #[test]
+    fn forwarded_addresses_count_only_behind_a_trusted_proxy() {
+        let proxy = IpAddr::from([10, 0, 0, 2]);
+        let mut headers = HeaderMap::new();
+        headers.append(
+            "x-forwarded-for",
+            "198.51.100.1, 203.0.113.9".parse().unwrap(),
+        );
+        let forwarded = IpAddr::from([203, 0, 113, 9]);
+        assert_eq!(client_of(proxy, &headers, &[proxy]), forwarded);
+        assert_eq!(client_of(proxy, &headers, &[]), proxy, "untrusted peer");
+        headers.append("x-forwarded-for", "2001:db8::7".parse().unwrap());
+        let nearest: IpAddr = "2001:db8::7".parse().unwrap();
+        assert_eq!(client_of(proxy, &headers, &[proxy]), nearest, "last header");
+        headers.append("x-forwarded-for", "not an address".parse().unwrap());
+        assert_eq!(client_of(proxy, &headers, &[proxy]), proxy, "unreadable");
+        assert_eq!(
+            client_of(proxy, &HeaderMap::new(), &[proxy]),
+            proxy,
+            "no header"
         );
     }
 

@@ -583,6 +583,40 @@ async fn reports_are_rate_limited_per_client() {
     );
 }
 
+/// Behind a trusted reverse proxy each forwarded client has its own quota; from anyone else
+/// `X-Forwarded-For` is ignored, so it cannot be used to draw fresh quotas.
+#[tokio::test]
+async fn behind_a_trusted_proxy_the_forwarded_client_is_limited() {
+    let dir = tempfile::tempdir().unwrap();
+    let proxy = [10, 0, 0, 2];
+    let app = kansoku_web::app(kansoku_web::Config {
+        reports_per_hour: 1,
+        trusted_proxies: vec![proxy.into()],
+        ..kansoku_web::Config::new(dir.path().to_path_buf())
+    });
+    let via = |peer: [u8; 4], forwarded: &str| {
+        let mut r = from_client(json_post("/api/v1/reports", REPORT), peer);
+        r.headers_mut()
+            .insert("x-forwarded-for", forwarded.parse().unwrap());
+        r
+    };
+    let created = StatusCode::CREATED;
+    assert_eq!(send(&app, via(proxy, "198.51.100.1")).await.0, created);
+    assert_eq!(send(&app, via(proxy, "198.51.100.2")).await.0, created);
+    assert_eq!(
+        send(&app, via(proxy, "203.0.113.5, 198.51.100.1")).await.0,
+        StatusCode::TOO_MANY_REQUESTS,
+        "the proxy's own entry counts, not what the client prepended"
+    );
+    let elsewhere = [192, 0, 2, 9];
+    assert_eq!(send(&app, via(elsewhere, "198.51.100.3")).await.0, created);
+    assert_eq!(
+        send(&app, via(elsewhere, "198.51.100.4")).await.0,
+        StatusCode::TOO_MANY_REQUESTS,
+        "an untrusted peer is itself the client"
+    );
+}
+
 const FORM: &str =
     "signature=welchia&date=2003-08-19&os=Windows+2000&text=ICMP+storm&contact=ops%40example.jp";
 

@@ -25,6 +25,11 @@ pub struct ServeArgs {
     /// Infection reports one client address may send per hour (form and API together).
     #[arg(long, default_value_t = 10)]
     pub reports_per_hour: usize,
+    /// A reverse proxy in front of the server (repeatable): requests from it are counted
+    /// against the last address of its `X-Forwarded-For`, so that rate limits apply per
+    /// client rather than to the proxy as a whole.
+    #[arg(long, value_name = "ADDR")]
+    pub trusted_proxy: Vec<std::net::IpAddr>,
     /// The telescope's prefixes (as for `kansoku estimate`): with them, signature pages show
     /// the infected-population estimate.
     #[arg(long, value_name = "CIDR", num_args = 1..)]
@@ -72,6 +77,7 @@ pub fn run(args: ServeArgs) -> Result<bool> {
             min_count: args.public_min_count,
         },
         advisories: args.advisories.clone(),
+        trusted_proxies: args.trusted_proxy.clone(),
         ..kansoku_web::Config::new(args.store.clone())
     };
     serve_until_interrupted(config, &[args.listen], |address| {
