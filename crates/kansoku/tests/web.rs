@@ -1212,8 +1212,18 @@ async fn operators_edit_advisories_and_each_save_is_a_revision() {
     let (_, _, api) = send(&app, get_request("/api/v1/advisories/ms03-026-blaster")).await;
     let api: Value = serde_json::from_str(&api).unwrap();
     let newest = &api["revisions"][0];
-    assert_eq!(newest["who"], "tester");
+    assert_eq!(
+        newest["who"], "operator",
+        "the public is not told login names"
+    );
     assert_eq!(newest["summary"], "added a line");
+    let as_operator = Request::get("/api/v1/advisories/ms03-026-blaster")
+        .header(header::COOKIE, &cookies)
+        .body(Body::empty())
+        .unwrap();
+    let (_, _, api) = send(&app, as_operator).await;
+    let api: Value = serde_json::from_str(&api).unwrap();
+    assert_eq!(api["revisions"][0]["who"], "tester");
     assert_eq!(newest["lang"], "en");
     let (_, _, page) = send(&app, get_request("/advisories/ms03-026-blaster")).await;
     assert!(page.contains("reports keep arriving from universities"));

@@ -71,6 +71,9 @@ pub struct RevisionView {
     pub sha256: String,
 }
 
+/// Who the public view names as the author of a revision saved through the web.
+const PUBLIC_EDITOR: &str = "operator";
+
 /// One row of the list.
 #[derive(Debug, Serialize)]
 pub struct ListEntry {
@@ -99,7 +102,7 @@ pub struct ListView {
     pub errors: Vec<ListError>,
 }
 
-fn view(a: &Advisory, lang: Lang) -> AdvisoryView {
+fn view(a: &Advisory, lang: Lang, reader: View) -> AdvisoryView {
     let (signatures, ports) = a.subjects();
     let last = a.last_updated();
     AdvisoryView {
@@ -117,7 +120,7 @@ fn view(a: &Advisory, lang: Lang) -> AdvisoryView {
             .history()
             .iter()
             .rev()
-            .map(|e| revision_view(e, lang))
+            .map(|e| revision_view(e, lang, reader))
             .collect(),
     }
 }
@@ -134,14 +137,21 @@ fn text_view(d: &super::Document) -> TextView {
     }
 }
 
-fn revision_view(e: &HistoryEntry<'_>, lang: Lang) -> RevisionView {
+/// One revision as `reader` may see it: the public learns that an operator saved it, not the
+/// operator's login name (half of what a password guesser needs).
+fn revision_view(e: &HistoryEntry<'_>, lang: Lang, reader: View) -> RevisionView {
+    let who = if reader.is_operator() || e.revision.who == super::revisions::DISK_EDITOR {
+        e.revision.who.clone()
+    } else {
+        PUBLIC_EDITOR.to_owned()
+    };
     RevisionView {
         n: e.n,
         lang: e.lang,
         file: e.file.to_owned(),
         at: e.revision.at.clone(),
         at_display: date_time(e.revision.time(), lang),
-        who: e.revision.who.clone(),
+        who,
         summary: e.revision.summary.clone(),
         sha256: e.revision.sha256.clone(),
     }
@@ -220,13 +230,14 @@ pub async fn api_list(
 /// `GET /api/v1/advisories/{id}`.
 pub async fn api_one(
     State(state): State<AppState>,
+    reader: View,
     Path(id): Path<String>,
     Query(params): Query<LangParams>,
     headers: HeaderMap,
 ) -> Result<Json<AdvisoryView>, WebError> {
     let lang = lang_of(&params, &headers);
     let advisory = load_one(&state, id).await?;
-    Ok(Json(view(&advisory, lang)))
+    Ok(Json(view(&advisory, lang, reader)))
 }
 
 /// Labels of the advisory pages in the reader's language.
@@ -321,7 +332,7 @@ pub async fn page(
 ) -> Result<Markup, WebError> {
     let lang = lang_of(&params, &headers);
     let advisory = load_one(&state, id).await?;
-    let v = view(&advisory, lang);
+    let v = view(&advisory, lang, reader);
     let l = labels(lang);
     let body = html! {
         p.muted { a href="/advisories" { (l.advisories) } }
@@ -385,6 +396,7 @@ fn history_table(v: &AdvisoryView, l: &Labels) -> Markup {
 /// `GET /advisories/{id}/revisions/{n}`: an old text exactly as it was saved, escaped.
 pub async fn revision_page(
     State(state): State<AppState>,
+    reader: View,
     Path((id, n)): Path<(String, String)>,
     Query(params): Query<LangParams>,
     headers: HeaderMap,
@@ -403,7 +415,7 @@ pub async fn revision_page(
                 history.len()
             ))
         })?;
-    let r = revision_view(entry, lang);
+    let r = revision_view(entry, lang, reader);
     let l = labels(lang);
     let title = format!(
         "{} · {} {}",
