@@ -4,6 +4,7 @@
 # Usage: bench/ingest.sh [SCALE] [RUNS]
 #   SCALE  simulator scale (default 10: about 5.4 million packets over 3 days)
 #   RUNS   runs per command; the best (fastest) run is reported (default 3)
+#   PROFILE=release-lto in the environment measures the link-time optimised build
 #
 # Prints, per command: wall seconds, packets per second and peak RSS. The peers do less or
 # different work, so read them as context, not as a race:
@@ -23,8 +24,9 @@ cd "$(dirname "$0")/.."
 scale=${1:-10}
 runs=${2:-3}
 target=${CARGO_TARGET_DIR:-target}
-cargo build --release -p kansoku >&2
-bin="$target/release/kansoku"
+profile=${PROFILE:-release} # PROFILE=release-lto measures the link-time optimised build
+cargo build --profile "$profile" -p kansoku >&2
+bin="$target/$profile/kansoku"
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
