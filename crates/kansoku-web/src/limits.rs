@@ -39,7 +39,9 @@ impl FromRequestParts<AppState> for ClientIp {
 }
 
 fn client_of(peer: IpAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> IpAddr {
-    if !trusted.contains(&peer) {
+    // A proxy reaching a dual-stack socket over IPv4 shows as `::ffff:a.b.c.d`.
+    let peer = peer.to_canonical();
+    if !trusted.iter().any(|t| t.to_canonical() == peer) {
         return peer;
     }
     // Proxies may send one header per hop or one comma-separated list; the last entry of the
@@ -167,6 +169,12 @@ mod tests {
         let forwarded = IpAddr::from([203, 0, 113, 9]);
         assert_eq!(client_of(proxy, &headers, &[proxy]), forwarded);
         assert_eq!(client_of(proxy, &headers, &[]), proxy, "untrusted peer");
+        let mapped: IpAddr = "::ffff:10.0.0.2".parse().unwrap();
+        assert_eq!(
+            client_of(mapped, &headers, &[proxy]),
+            forwarded,
+            "dual-stack socket"
+        );
         headers.append("x-forwarded-for", "2001:db8::7".parse().unwrap());
         let nearest: IpAddr = "2001:db8::7".parse().unwrap();
         assert_eq!(client_of(proxy, &headers, &[proxy]), nearest, "last header");
