@@ -849,12 +849,14 @@ async fn owner_tokens_see_only_their_own_hosts() {
             .collect()
     };
     let app = kansoku_web::app(kansoku_web::Config::new(store().to_path_buf()));
-    for (owner, token, first_octets) in [("Low Net", &low, 0..128), ("High Net", &high, 128..256)] {
-        let request = Request::get("/api/v1/owner/hosts")
+    let with_token = |token: &str| {
+        Request::get("/api/v1/owner/hosts")
             .header(header::AUTHORIZATION, format!("Bearer {token}"))
             .body(Body::empty())
-            .unwrap();
-        let (status, _, body) = send(&app, request).await;
+            .unwrap()
+    };
+    for (owner, token, first_octets) in [("Low Net", &low, 0..128), ("High Net", &high, 128..256)] {
+        let (status, _, body) = send(&app, with_token(token)).await;
         assert_eq!(status, StatusCode::OK, "{body}");
         let doc: Value = serde_json::from_str(&body).unwrap();
         assert_eq!(doc["schema"], "kansoku.owner-report/1");
@@ -912,33 +914,21 @@ async fn owner_tokens_see_only_their_own_hosts() {
         listed.contains("High Net\t1") && listed.contains("Low Net\t1"),
         "{listed}"
     );
-    run(&[
+    let revoke_high = [
         "token",
         "revoke",
         "--store",
         p(store()),
         "--owner",
         "High Net",
-    ]);
-    let with_token = |token: &str| {
-        Request::get("/api/v1/owner/hosts")
-            .header(header::AUTHORIZATION, format!("Bearer {token}"))
-            .body(Body::empty())
-            .unwrap()
-    };
+    ];
+    run(&revoke_high);
     assert_eq!(
         send(&app, with_token(&high)).await.0,
         StatusCode::UNAUTHORIZED
     );
     assert_eq!(send(&app, with_token(&low)).await.0, StatusCode::OK);
-    let again = run_failing(&[
-        "token",
-        "revoke",
-        "--store",
-        p(store()),
-        "--owner",
-        "High Net",
-    ]);
+    let again = run_failing(&revoke_high);
     assert!(
         again.contains("no token for an owner named `High Net`"),
         "{again}"
