@@ -8,7 +8,7 @@
 //!   in memory for 12 hours; a restart logs everyone out. A session is bound to the password
 //!   hash it logged in with and checked against the file on every request, so removing an
 //!   operator (`kansoku operator remove`) or setting a new password ends their sessions.
-//! - Forms carry a CSRF token that must equal the `kansoku_csrf` cookie (the double-submit
+//! - Forms carry a CSRF token that must equal the `__Host-kansoku_csrf` cookie (the double-submit
 //!   pattern of the OWASP cheat sheet); the cookie is `SameSite=Strict`, so another site can
 //!   neither send it nor read it to copy into a forged form. JSON endpoints need no token:
 //!   a cross-site form cannot send `application/json` without a CORS preflight, which this
@@ -34,8 +34,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::{AppState, WebError};
 
-pub const SESSION_COOKIE: &str = "kansoku_session";
-pub const CSRF_COOKIE: &str = "kansoku_csrf";
+/// The `__Host-` prefix makes browsers refuse these cookies unless they are `Secure`, for
+/// path `/` and without a `Domain`: a sibling subdomain cannot plant its own CSRF token
+/// or session cookie here (RFC 6265bis, cookie prefixes).
+pub const SESSION_COOKIE: &str = "__Host-kansoku_session";
+pub const CSRF_COOKIE: &str = "__Host-kansoku_csrf";
 const SESSION_LIFETIME: Duration = Duration::from_secs(12 * 3600);
 
 /// `count` random bytes from the thread's CSPRNG (ChaCha seeded by the OS), as hex.

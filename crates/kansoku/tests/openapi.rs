@@ -16,6 +16,7 @@ use std::sync::OnceLock;
 
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode, header};
+use kansoku_web::auth::{CSRF_COOKIE, SESSION_COOKIE};
 use serde_json::Value;
 use tower::ServiceExt;
 
@@ -141,7 +142,7 @@ async fn send(app: &axum::Router, request: Request<Body>) -> Answer {
 /// Logs in as `tester` through the login form; returns the session's cookies.
 async fn log_in(app: &axum::Router) -> String {
     let form = send(app, Request::get("/login").body(Body::empty()).unwrap()).await;
-    let csrf = set_cookie(&form.headers, "kansoku_csrf");
+    let csrf = set_cookie(&form.headers, CSRF_COOKIE);
     let token = csrf.split_once('=').unwrap().1.to_owned();
     let request = Request::post("/login")
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
@@ -152,7 +153,7 @@ async fn log_in(app: &axum::Router) -> String {
         .unwrap();
     let answer = send(app, request).await;
     assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.text());
-    format!("{csrf}; {}", set_cookie(&answer.headers, "kansoku_session"))
+    format!("{csrf}; {}", set_cookie(&answer.headers, SESSION_COOKIE))
 }
 
 /// The routes of the router that the document must describe: the API, the chart files,

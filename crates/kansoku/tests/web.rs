@@ -13,6 +13,7 @@ use std::sync::OnceLock;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
+use kansoku_web::auth::{CSRF_COOKIE, SESSION_COOKIE};
 use serde_json::Value;
 use tower::ServiceExt;
 
@@ -96,12 +97,12 @@ async fn answer(app: &axum::Router, request: Request<Body>) -> Answer {
 /// the cookies of the session.
 async fn log_in(app: &axum::Router) -> String {
     let (_, headers, _) = send(app, get_request("/login")).await;
-    let csrf = set_cookie(&headers, "kansoku_csrf");
+    let csrf = set_cookie(&headers, CSRF_COOKIE);
     let token = csrf.split_once('=').unwrap().1.to_owned();
     let body = format!("csrf={token}&name=tester&password=a+long+test+password");
     let (status, headers, _) = send(app, form_post("/login", &csrf, &body)).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
-    let session = set_cookie(&headers, "kansoku_session");
+    let session = set_cookie(&headers, SESSION_COOKIE);
     format!("{csrf}; {session}")
 }
 
@@ -626,7 +627,7 @@ async fn the_report_form_needs_its_csrf_token() {
     let app = kansoku_web::app(kansoku_web::Config::new(dir.path().to_path_buf()));
     let (status, headers, page) = send(&app, get_request("/report")).await;
     assert_eq!(status, StatusCode::OK);
-    let cookie = set_cookie(&headers, "kansoku_csrf");
+    let cookie = set_cookie(&headers, CSRF_COOKIE);
     let token = cookie.split_once('=').unwrap().1;
     assert!(page.contains(&format!("name=\"csrf\" value=\"{token}\"")));
     // No token, a wrong one, or no cookie: refused.
@@ -667,7 +668,7 @@ async fn operators_log_in_see_contacts_and_log_out() {
         StatusCode::CREATED
     );
     let (_, headers, _) = send(&app, get_request("/login")).await;
-    let csrf = set_cookie(&headers, "kansoku_csrf");
+    let csrf = set_cookie(&headers, CSRF_COOKIE);
     let token = csrf.split_once('=').unwrap().1.to_owned();
     let login = |password: &str, with_token: bool| {
         let body = if with_token {
@@ -694,7 +695,12 @@ async fn operators_log_in_see_contacts_and_log_out() {
         raw.contains("HttpOnly") && raw.contains("Secure") && raw.contains("SameSite=Strict"),
         "{raw}"
     );
-    let session = set_cookie(&headers, "kansoku_session");
+    // What the `__Host-` prefix requires, or browsers drop the cookie.
+    assert!(
+        raw.starts_with("__Host-") && raw.contains("Path=/;") && !raw.contains("Domain"),
+        "{raw}"
+    );
+    let session = set_cookie(&headers, SESSION_COOKIE);
     let cookies = format!("{csrf}; {session}");
     let with = |uri: &str| {
         Request::get(uri)
@@ -712,7 +718,7 @@ async fn operators_log_in_see_contacts_and_log_out() {
     let forged = Request::get("/operator")
         .header(
             header::COOKIE,
-            format!("kansoku_session={}", "ab".repeat(32)),
+            format!("{SESSION_COOKIE}={}", "ab".repeat(32)),
         )
         .body(Body::empty())
         .unwrap();
@@ -781,7 +787,7 @@ async fn removing_an_operator_or_changing_the_password_ends_the_sessions() {
 async fn login_attempts_are_limited() {
     let dir = tempfile::tempdir().unwrap();
     let app = kansoku_web::app(kansoku_web::Config::new(dir.path().to_path_buf()));
-    let csrf = format!("kansoku_csrf={}", "a".repeat(32));
+    let csrf = format!("{CSRF_COOKIE}={}", "a".repeat(32));
     let body = format!("csrf={}&name=sato&password=guess", "a".repeat(32));
     let mut statuses = Vec::new();
     for _ in 0..11 {
