@@ -214,15 +214,15 @@ impl Store {
         entry.source_rows = staged.source_rows;
         entry.backscatter_rows = staged.backscatter_rows;
         entry.files.clear();
-        for (table, day, path) in &staged.files {
-            let rel = PathBuf::from(table.name())
-                .join(format!("day={day}"))
-                .join(format!("{}.parquet", staged.id));
+        for file in &staged.files {
+            let rel = PathBuf::from(file.table.name())
+                .join(format!("day={}", file.day))
+                .join(file.committed_name(&staged.id));
             let dest = self.root.join(&rel);
             if let Some(parent) = dest.parent() {
                 fs::create_dir_all(parent).map_err(|e| StoreError::io(parent, e))?;
             }
-            fs::rename(path, &dest).map_err(|e| StoreError::io(&dest, e))?;
+            fs::rename(&file.path, &dest).map_err(|e| StoreError::io(&dest, e))?;
             entry.files.push(rel.to_string_lossy().into_owned());
         }
         let _ = fs::remove_dir_all(&staged.dir);

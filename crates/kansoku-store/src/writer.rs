@@ -18,13 +18,23 @@ use parquet::schema::types::ColumnPath;
 use crate::StoreError;
 use crate::schema::{Naming, Table, backscatter_batch, observations_batch, sources_batch};
 
-/// Open writers of one ingest, one per (table, day).
+/// Days of one table whose files stay open. Rows arrive in time order, so older days are
+/// done; a writer keeps its day's pages in memory until it is closed, so without closing
+/// them an ingest's memory grew with the number of days in its input (115 MiB more over a
+/// 30-day capture).
+const OPEN_DAYS: usize = 2;
+
+/// The files of one ingest: open writers for the newest days of each table, and the files
+/// already closed.
 pub struct Staging {
     pub(crate) id: String,
     pub(crate) dir: PathBuf,
     sensor: String,
     signatures: Signatures,
-    writers: BTreeMap<(Table, String), ArrowWriter<File>>,
+    writers: BTreeMap<(Table, String), OpenFile>,
+    closed: Vec<StagedFile>,
+    /// Files started per (table, day): a day reopened by late rows gets another part.
+    parts: BTreeMap<(Table, String), u32>,
     pub(crate) observation_rows: u64,
     pub(crate) source_rows: u64,
     pub(crate) backscatter_rows: u64,
@@ -52,6 +62,8 @@ impl Staging {
             sensor,
             signatures,
             writers: BTreeMap::new(),
+            closed: Vec::new(),
+            parts: BTreeMap::new(),
             observation_rows: 0,
             source_rows: 0,
             backscatter_rows: 0,
@@ -107,7 +119,10 @@ impl Staging {
     fn append(&mut self, table: Table, day: String, batch: &RecordBatch) -> Result<(), StoreError> {
         let key = (table, day);
         if !self.writers.contains_key(&key) {
-            let path = self.dir.join(staged_name(table, &key.1));
+            let count = self.parts.entry(key.clone()).or_insert(0);
+            let part = *count;
+            *count += 1;
+            let path = self.dir.join(staged_name(table, &key.1, part));
             let file = File::create(&path).map_err(|e| StoreError::io(&path, e))?;
             let mut props = WriterProperties::builder()
                 .set_compression(Compression::ZSTD(ZstdLevel::default()))
@@ -118,27 +133,41 @@ impl Staging {
             }
             let props = props.build();
             let writer = ArrowWriter::try_new(file, table.schema(), Some(props))?;
-            self.writers.insert(key.clone(), writer);
+            let staged = StagedFile {
+                table,
+                day: key.1.clone(),
+                part,
+                path,
+            };
+            self.writers
+                .insert(key.clone(), OpenFile { writer, staged });
         }
-        let writer = self.writers.get_mut(&key).expect("inserted above");
-        writer.write(batch)?;
-        Ok(())
+        let open = self.writers.get_mut(&key).expect("inserted above");
+        open.writer.write(batch)?;
+        self.close_old_days(table)
     }
 
-    /// Close every file (writing the Parquet footers) and fsync it; returns the staged files
-    /// with the table and day each belongs to.
-    pub(crate) fn finish(self) -> Result<Staged, StoreError> {
-        let mut files = Vec::new();
-        for ((table, day), writer) in self.writers {
-            let file = writer.into_inner()?;
-            let path = self.dir.join(staged_name(table, &day));
-            file.sync_all().map_err(|e| StoreError::io(&path, e))?;
-            files.push((table, day, path));
+    /// Close the files of `table` older than its [`OPEN_DAYS`] newest open days.
+    fn close_old_days(&mut self, table: Table) -> Result<(), StoreError> {
+        loop {
+            let mut days = self.writers.keys().filter(|(t, _)| *t == table);
+            let (Some(oldest), true) = (days.next().cloned(), days.count() >= OPEN_DAYS) else {
+                return Ok(());
+            };
+            let open = self.writers.remove(&oldest).expect("listed above");
+            self.closed.push(open.close()?);
+        }
+    }
+
+    /// Close every file (writing the Parquet footers) and fsync it; returns the staged files.
+    pub(crate) fn finish(mut self) -> Result<Staged, StoreError> {
+        for open in std::mem::take(&mut self.writers).into_values() {
+            self.closed.push(open.close()?);
         }
         Ok(Staged {
             id: self.id,
             dir: self.dir,
-            files,
+            files: self.closed,
             observation_rows: self.observation_rows,
             source_rows: self.source_rows,
             backscatter_rows: self.backscatter_rows,
@@ -153,12 +182,46 @@ impl Staging {
     }
 }
 
+/// A file being written.
+struct OpenFile {
+    writer: ArrowWriter<File>,
+    staged: StagedFile,
+}
+
+impl OpenFile {
+    /// Write the footer and fsync.
+    fn close(self) -> Result<StagedFile, StoreError> {
+        let file = self.writer.into_inner()?;
+        let path = &self.staged.path;
+        file.sync_all().map_err(|e| StoreError::io(path, e))?;
+        Ok(self.staged)
+    }
+}
+
+/// One closed file of a staging area.
+pub(crate) struct StagedFile {
+    pub table: Table,
+    pub day: String,
+    /// 0, or the how-manieth file of this table and day (late rows for a closed day).
+    pub part: u32,
+    pub path: PathBuf,
+}
+
+impl StagedFile {
+    /// The file's name in its `day=` directory once committed.
+    pub fn committed_name(&self, ingest_id: &str) -> String {
+        match self.part {
+            0 => format!("{ingest_id}.parquet"),
+            n => format!("{ingest_id}.{n}.parquet"),
+        }
+    }
+}
+
 /// A finished staging area, ready to be committed.
 pub(crate) struct Staged {
     pub id: String,
     pub dir: PathBuf,
-    /// (table, day, staged path)
-    pub files: Vec<(Table, String, PathBuf)>,
+    pub files: Vec<StagedFile>,
     pub observation_rows: u64,
     pub source_rows: u64,
     pub backscatter_rows: u64,
@@ -178,6 +241,6 @@ const DICTIONARY_COLUMNS: &[&str] = &[
     "scan_shape",
 ];
 
-fn staged_name(table: Table, day: &str) -> String {
-    format!("{}-{day}.parquet", table.name())
+fn staged_name(table: Table, day: &str, part: u32) -> String {
+    format!("{}-{day}.{part}.parquet", table.name())
 }

@@ -378,6 +378,60 @@ fn a_crash_before_commit_leaves_the_store_readable_and_the_input_unmarked() {
     assert!(!store.join(".staging").exists());
 }
 
+/// An ingest keeps only its newest days' files open, so memory does not grow with the days
+/// in its input; a packet that arrives after its day was closed goes into a second file of
+/// that day, and every count still adds up.
+#[test]
+fn a_late_packet_for_a_closed_day_lands_in_a_second_file_of_that_day() {
+    let dir = tempfile::tempdir().unwrap();
+    let pcap = dir.path().join("days.pcap");
+    let args = ["simulate", "-o", p(&pcap), "--days", "4", "--scale", "0.05"];
+    assert!(run(&args).status.success());
+    // Append a copy of the first record (classic pcap, little-endian, as the simulator
+    // writes): a day-one packet after three more days.
+    let mut bytes = fs::read(&pcap).unwrap();
+    assert_eq!(bytes[..4], [0xd4, 0xc3, 0xb2, 0xa1]);
+    let caplen = u32::from_le_bytes(bytes[32..36].try_into().unwrap()) as usize;
+    let first = bytes[24..24 + 16 + caplen].to_vec();
+    bytes.extend_from_slice(&first);
+    let late = dir.path().join("late.pcap");
+    fs::write(&late, &bytes).unwrap();
+
+    let (in_order, with_late) = (dir.path().join("a"), dir.path().join("b"));
+    assert!(
+        run(&["ingest", "--store", p(&in_order), p(&pcap)])
+            .status
+            .success()
+    );
+    let out = run(&["ingest", "--keep-going", "--store", p(&with_late), p(&late)]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let said = stderr(&out);
+    assert!(said.contains("earlier than an earlier record"), "{said}");
+    assert_eq!(total_packets(&with_late), total_packets(&in_order) + 1);
+
+    let files: Vec<String> = manifest(&with_late)["entries"][0]["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_str().unwrap().to_owned())
+        .collect();
+    let first_day = files
+        .iter()
+        .filter(|f| f.starts_with("observations/"))
+        .min()
+        .unwrap()
+        .rsplit_once('/')
+        .unwrap()
+        .0
+        .to_owned();
+    let parts: Vec<&String> = files.iter().filter(|f| f.starts_with(&first_day)).collect();
+    assert_eq!(parts.len(), 2, "{files:?}");
+    assert!(parts.iter().any(|f| f.ends_with(".1.parquet")), "{files:?}");
+    for file in &files {
+        assert!(with_late.join(file).is_file(), "{file} listed and present");
+    }
+}
+
 #[test]
 fn report_formats() {
     let dir = tempfile::tempdir().unwrap();
