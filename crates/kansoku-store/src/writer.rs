@@ -202,7 +202,8 @@ impl OpenFile {
 pub(crate) struct StagedFile {
     pub table: Table,
     pub day: String,
-    /// 0, or the how-manieth file of this table and day (late rows for a closed day).
+    /// Its number among the files of this table and day: 0 for the first, more when late
+    /// rows reopen a day whose file was already closed.
     pub part: u32,
     pub path: PathBuf,
 }
