@@ -24,6 +24,7 @@ use datasketches::hll::{HllSketch, HllType};
 use hashbrown::{HashMap, HashSet};
 use kansoku_classify::{Rank, RuleId, SignatureId};
 
+use crate::pairs::PairSet;
 use crate::record::{Addr, PacketRecord, addr_to_ip};
 use crate::rows::{ObservationRow, PortCount, RuleCount, ScanPattern, ScanShape, SourceRow};
 use crate::runs::{self, Run, RunTotals};
@@ -112,9 +113,9 @@ struct SrcAcc {
 struct BinSets {
     bin: i64,
     /// (observation entry, source) pairs.
-    sources: HashSet<(u32, Addr)>,
+    sources: PairSet,
     /// (observation entry, destination) pairs.
-    destinations: HashSet<(u32, Addr)>,
+    destinations: PairSet,
 }
 
 /// A slab of entries with recycled ids.
@@ -183,7 +184,7 @@ pub struct Aggregator {
     spare_sets: Vec<BinSets>,
     src_index: HashMap<SrcKey, u32>,
     srcs: Slab<SrcAcc>,
-    src_destinations: HashSet<(u32, Addr)>,
+    src_destinations: PairSet,
     src_ports: RunTotals,
     src_rules: RunTotals,
     /// One-entry cache of the last observation key: darknet traffic is dominated by a few
@@ -216,7 +217,7 @@ impl Aggregator {
             spare_sets: Vec::new(),
             src_index: HashMap::new(),
             srcs: Slab::new(),
-            src_destinations: HashSet::new(),
+            src_destinations: PairSet::default(),
             src_ports: RunTotals::new(),
             src_rules: RunTotals::new(),
             last_obs: None,
@@ -281,7 +282,7 @@ impl Aggregator {
             }
         };
         let sets = self.sets_of(bin);
-        let new_destination = self.bin_sets[sets].destinations.insert((obs_id, r.dst));
+        let new_destination = self.bin_sets[sets].destinations.insert(obs_id, r.dst);
 
         let src_key = SrcKey {
             hour: r.ts_ns.div_euclid(HOUR_NS),
@@ -321,7 +322,7 @@ impl Aggregator {
             }
         };
         self.last_src = Some((src_key, src_id));
-        let new_src_destination = self.src_destinations.insert((src_id, r.dst));
+        let new_src_destination = self.src_destinations.insert(src_id, r.dst);
         let src = self.srcs.get_mut(src_id);
         src.first_ns = src.first_ns.min(r.ts_ns);
         src.last_ns = src.last_ns.max(r.ts_ns);
@@ -350,7 +351,7 @@ impl Aggregator {
         }
         src.last_seq = self.added;
         let known = src.last_obs == obs_id && src.last_obs_epoch == self.obs_epoch;
-        let new_source = !known && self.bin_sets[sets].sources.insert((obs_id, r.src));
+        let new_source = !known && self.bin_sets[sets].sources.insert(obs_id, r.src);
         src.last_obs = obs_id;
         src.last_obs_epoch = self.obs_epoch;
 
@@ -481,7 +482,7 @@ impl Aggregator {
         });
         if !closed_srcs.is_empty() {
             self.src_destinations
-                .retain(|(id, _)| !closed_srcs.contains(id));
+                .retain_ids(|id| !closed_srcs.contains(&id));
             let mut ports = runs::take_closed(&mut self.src_ports, &closed_srcs);
             let mut rules = runs::take_closed(&mut self.src_rules, &closed_srcs);
             // A source's label for the hour: the signature of its latest packet of the

@@ -3,6 +3,7 @@
 
 mod aggregator;
 mod backscatter;
+mod pairs;
 mod record;
 mod rows;
 mod runs;
