@@ -12,7 +12,7 @@ use kansoku_aggregate::{AttackRow, ObservationRow, SourceRow};
 use kansoku_classify::Signatures;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
-use parquet::file::properties::WriterProperties;
+use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::schema::types::ColumnPath;
 
 use crate::StoreError;
@@ -131,6 +131,12 @@ impl Staging {
             for column in DICTIONARY_COLUMNS {
                 props = props.set_column_dictionary_enabled(ColumnPath::from(*column), true);
             }
+            for column in UNSTATED_COLUMNS {
+                props = props.set_column_statistics_enabled(
+                    ColumnPath::from(*column),
+                    EnabledStatistics::None,
+                );
+            }
             let props = props.build();
             let writer = ArrowWriter::try_new(file, table.schema(), Some(props))?;
             let staged = StagedFile {
@@ -241,6 +247,10 @@ const DICTIONARY_COLUMNS: &[&str] = &[
     "scan_pattern",
     "scan_shape",
 ];
+
+/// Columns whose minimum and maximum answer no query (a sketch's bytes, lists as text): no
+/// statistics, which spared a byte comparison per value.
+const UNSTATED_COLUMNS: &[&str] = &["sources_hll", "top_ports", "rules"];
 
 fn staged_name(table: Table, day: &str, part: u32) -> String {
     format!("{}-{day}.{part}.parquet", table.name())
