@@ -420,36 +420,44 @@ impl Aggregator {
 
         // Observations: find the closed entries, build their sketches from the exact source
         // sets (one coupon per distinct source, so no per-packet sketch update is needed).
-        let mut closed_obs: HashMap<u32, HllSketch> = HashMap::new();
+        let mut closed_ids: Vec<u32> = Vec::new();
         self.obs_index.retain(|key, id| {
             let closed = bin_closed(key.bin);
             if closed {
-                closed_obs.insert(*id, new_sketch());
+                closed_ids.push(*id);
             }
             !closed
         });
-        if !closed_obs.is_empty() {
-            let mut text = String::with_capacity(40);
+        if !closed_ids.is_empty() {
+            // Indexed by entry id. Every pair in a closed bin's sets belongs to an entry of
+            // that bin (the bin is part of the key), so each pair feeds a closed entry.
+            let mut sketches: Vec<Option<HllSketch>> = Vec::new();
+            sketches.resize_with(self.obs.entries.len(), || None);
+            // Sorted first: a sketch in list or set mode keeps its coupons in the order they
+            // came, and a hash set's order changes with its per-process seed, so the same
+            // input would give different sketch bytes (and merged estimates off by one).
+            let mut pairs: Vec<(u32, Addr)> = Vec::new();
             let (closed, open): (Vec<BinSets>, Vec<BinSets>) =
                 self.bin_sets.drain(..).partition(|b| bin_closed(b.bin));
             self.bin_sets = open;
             for mut sets in closed {
-                for (id, src) in sets.sources.drain() {
-                    if let Some(sketch) = closed_obs.get_mut(&id) {
-                        update_sketch(sketch, src, &mut text);
-                    }
-                }
+                pairs.extend(sets.sources.drain());
                 sets.destinations.clear();
                 self.spare_sets.push(sets);
+            }
+            pairs.sort_unstable();
+            let mut text = String::with_capacity(40);
+            for (id, src) in pairs {
+                let sketch = sketches[id as usize].get_or_insert_with(new_sketch);
+                update_sketch(sketch, src, &mut text);
             }
             // Sources may still point at a closed entry as their `last_obs`; the id is about
             // to be recycled, so a new epoch invalidates every `last_obs`.
             self.obs_epoch += 1;
-            let mut ids: Vec<u32> = closed_obs.keys().copied().collect();
-            ids.sort_unstable();
-            for id in ids {
+            closed_ids.sort_unstable();
+            for id in closed_ids {
                 let acc = self.obs.remove(id);
-                let sketch = closed_obs.remove(&id).unwrap_or_else(new_sketch);
+                let sketch = sketches[id as usize].take().unwrap_or_else(new_sketch);
                 out.observations.push(ObservationRow {
                     bin_start_ns: acc.key.bin.saturating_mul(self.bin_ns),
                     proto: acc.key.proto,
@@ -780,6 +788,20 @@ mod tests {
         assert_eq!(row.sources, 20_000);
         let err = (estimate(row) - 20_000.0).abs() / 20_000.0;
         assert!(err < 0.05, "relative error {err}");
+    }
+
+    #[test]
+    fn the_same_packets_give_the_same_sketch_bytes() {
+        // A sketch in list or set mode keeps its coupons in the order they came, and each
+        // aggregator's hash sets have their own random seed.
+        let sketches = || {
+            let mut agg = Aggregator::new(5 * MIN);
+            for i in 0..300u32 {
+                agg.add(&rec(i64::from(i), i * 7919 + 1, 5, 23));
+            }
+            agg.flush_all().observations[0].sources_hll.clone()
+        };
+        assert_eq!(sketches(), sketches());
     }
 
     #[test]
