@@ -8,6 +8,8 @@
 
 use std::collections::BTreeMap;
 
+use hashbrown::HashMap;
+
 use arrow::array::{Array, Int64Array, StringArray, UInt8Array, UInt16Array, UInt64Array};
 use arrow::record_batch::RecordBatch;
 
@@ -101,13 +103,10 @@ impl SeriesSet {
         // Never before the first data: zeros before it would read as a quiet history.
         let start_s = from_s.map_or(first, |f| f.div_euclid(bin) * bin).max(first);
         let bins = ((last - start_s) / bin + 1) as usize;
-        let mut series: BTreeMap<Scope, SparseSeries> = BTreeMap::new();
-        let mut put = |scope: Scope, t: i64, value: f64| {
-            let i = ((t - start_s) / bin) as usize;
-            if i < bins {
-                series.entry(scope).or_default().points.push((i, value));
-            }
-        };
+        let bin_of = |t: i64| Some(((t - start_s) / bin) as usize).filter(|&i| i < bins);
+        // Ports first, then signatures: the order of `Scope`.
+        let mut ports: HashMap<(u8, u16), SparseSeries> = HashMap::new();
+        let mut signatures: BTreeMap<String, SparseSeries> = BTreeMap::new();
         if matches!(filter, ScopeFilter::All | ScopeFilter::Port { .. }) {
             let only = match filter {
                 ScopeFilter::Port { proto, port } => {
@@ -120,6 +119,9 @@ impl SeriesSet {
                  FROM observations {} GROUP BY 1, 2, 3",
                 range_clause(&only)
             ))?;
+            // Gathered by a hashed integer key: a darknet's tens of thousands of ports made
+            // an ordered map of scopes, searched per row, half the time of an ingest's alert
+            // refresh (117 of 230 ms on the bench capture).
             for b in &batches {
                 let (t, proto, port, n) = (
                     col::<Int64Array>(b, 0)?,
@@ -128,11 +130,11 @@ impl SeriesSet {
                     col::<UInt64Array>(b, 3)?,
                 );
                 for i in 0..b.num_rows() {
-                    let scope = Scope::Port {
-                        proto: proto.value(i),
-                        port: port.value(i),
-                    };
-                    put(scope, t.value(i), n.value(i) as f64);
+                    if let Some(at) = bin_of(t.value(i)) {
+                        let key = (proto.value(i), port.value(i));
+                        let points = &mut ports.entry(key).or_default().points;
+                        points.push((at, n.value(i) as f64));
+                    }
                 }
             }
         }
@@ -155,19 +157,34 @@ impl SeriesSet {
                     col::<UInt64Array>(b, 2)?,
                 );
                 for i in 0..b.num_rows() {
-                    let scope = Scope::Signature(sig.value(i).to_owned());
-                    put(scope, t.value(i), n.value(i) as f64);
+                    if let Some(at) = bin_of(t.value(i)) {
+                        let name = sig.value(i);
+                        let points = match signatures.get_mut(name) {
+                            Some(series) => &mut series.points,
+                            None => &mut signatures.entry(name.to_owned()).or_default().points,
+                        };
+                        points.push((at, n.value(i) as f64));
+                    }
                 }
             }
         }
-        for s in series.values_mut() {
+        let mut ports: Vec<_> = ports.into_iter().collect();
+        ports.sort_unstable_by_key(|(key, _)| *key);
+        let ports = ports
+            .into_iter()
+            .map(|((proto, port), s)| (Scope::Port { proto, port }, s));
+        let signatures = signatures
+            .into_iter()
+            .map(|(name, s)| (Scope::Signature(name), s));
+        let mut series: Vec<(Scope, SparseSeries)> = ports.chain(signatures).collect();
+        for (_, s) in &mut series {
             s.points.sort_unstable_by_key(|p| p.0);
         }
         Ok(Self {
             start_s,
             bin_seconds,
             bins,
-            series: series.into_iter().collect(),
+            series,
         })
     }
 }
