@@ -89,4 +89,41 @@ mod tests {
         assert_eq!(pairs, want);
         assert_eq!(set.len(), 0);
     }
+
+    #[test]
+    fn behaves_like_a_set_of_wide_pairs() {
+        // A small xorshift keeps the sequence fixed; few ids and addresses make repeats
+        // common, and some addresses differ from an IPv4-mapped one only in the top bits.
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let mut set = PairSet::default();
+        let mut model = std::collections::HashSet::new();
+        for round in 0..4 {
+            for _ in 0..20_000 {
+                let r = next();
+                let id = (r % 37) as u32;
+                let low = u128::from((r >> 8) as u32 % 500);
+                let addr = match (r >> 40) % 4 {
+                    0 | 1 => V4_MAPPED | low,
+                    2 => low,
+                    _ => (u128::from(r >> 48) << 96) | V4_MAPPED | low,
+                };
+                assert_eq!(set.insert(id, addr), model.insert((id, addr)));
+            }
+            assert_eq!(set.len(), model.len());
+            set.retain_ids(|id| id % 4 != round);
+            model.retain(|(id, _)| id % 4 != round);
+            assert_eq!(set.len(), model.len());
+        }
+        let mut drained: Vec<(u32, Addr)> = set.drain().collect();
+        let mut want: Vec<(u32, Addr)> = model.into_iter().collect();
+        drained.sort_unstable();
+        want.sort_unstable();
+        assert_eq!(drained, want);
+    }
 }
