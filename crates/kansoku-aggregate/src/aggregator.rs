@@ -434,8 +434,8 @@ impl Aggregator {
             let mut sketches: Vec<Option<HllSketch>> = Vec::new();
             sketches.resize_with(self.obs.entries.len(), || None);
             // Sorted first: a sketch in list or set mode keeps its coupons in the order they
-            // came, and a hash set's order changes with its per-process seed, so the same
-            // input would give different sketch bytes (and merged estimates off by one).
+            // came, and a hash set's order changes with its random seed, so the same input
+            // would give different sketch bytes (and merged estimates off by one).
             let mut pairs: Vec<(u32, Addr)> = Vec::new();
             let (closed, open): (Vec<BinSets>, Vec<BinSets>) =
                 self.bin_sets.drain(..).partition(|b| bin_closed(b.bin));

@@ -1,9 +1,10 @@
-//! Sets of (entry id, address) pairs, the exact distinct counts' one probe per packet.
+//! Sets of (entry id, address) pairs: the exact distinct counts, probed two or three times
+//! per packet.
 //!
 //! An [`Addr`] is a `u128`, so a plain `(u32, Addr)` pair takes 32 bytes with alignment and
 //! hashes 20. Nearly every address a darknet sees is IPv4: its pair packs into one `u64`, a
-//! quarter of the memory and a cheaper hash, and these sets are the aggregation's largest
-//! tables, probed at random. IPv6 pairs keep the wide form in a set of their own.
+//! quarter of the memory and a cheaper hash (packet stages 13 % faster on the bench capture,
+//! docs/architecture.md). IPv6 pairs keep the wide form in a set of their own.
 
 use hashbrown::HashSet;
 
