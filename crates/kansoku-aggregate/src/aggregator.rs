@@ -35,8 +35,9 @@ const HOUR_NS: i64 = 3_600_000_000_000;
 /// bytes in sparse mode (small bins) and 2 KiB dense.
 pub const HLL_LG_K: u8 = 12;
 
-/// Default cap on open set and map entries (each 24 to 48 bytes plus hash-table slack):
-/// about 300 MiB, keeping an ingest under its 512 MiB budget however dense an hour is.
+/// Default cap on open set and map entries (8 bytes for an IPv4 pair, up to 48 for an IPv6
+/// one or a map entry, plus hash-table slack): at most about 300 MiB, keeping an ingest under
+/// its 512 MiB budget however dense an hour is, whatever the address family.
 pub const DEFAULT_MAX_OPEN_ENTRIES: usize = 6_000_000;
 
 /// Largest step past the highest destination so far that still counts as sequential: a walk
