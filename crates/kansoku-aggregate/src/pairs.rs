@@ -66,6 +66,9 @@ fn v4_of(addr: Addr) -> Option<u32> {
 mod tests {
     use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
+    use rand::{RngCore, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
+
     use super::*;
     use crate::record::addr;
 
@@ -93,15 +96,10 @@ mod tests {
 
     #[test]
     fn behaves_like_a_set_of_wide_pairs() {
-        // A small xorshift keeps the sequence fixed; few ids and addresses make repeats
-        // common, and some addresses differ from an IPv4-mapped one only in the top bits.
-        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        // Few ids and addresses make repeats common, and some addresses differ from an
+        // IPv4-mapped one only in their top bits.
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        let mut next = move || rng.next_u64();
         let mut set = PairSet::default();
         let mut model = std::collections::HashSet::new();
         for round in 0..4 {
