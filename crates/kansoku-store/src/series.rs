@@ -8,10 +8,9 @@
 
 use std::collections::BTreeMap;
 
-use hashbrown::HashMap;
-
 use arrow::array::{Array, Int64Array, StringArray, UInt8Array, UInt16Array, UInt64Array};
 use arrow::record_batch::RecordBatch;
+use hashbrown::HashMap;
 
 use crate::query::Query;
 use crate::{Store, StoreError};
