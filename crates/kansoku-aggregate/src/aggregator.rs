@@ -28,6 +28,7 @@ use crate::pairs::PairSet;
 use crate::record::{Addr, PacketRecord, addr_to_ip};
 use crate::rows::{ObservationRow, PortCount, RuleCount, ScanPattern, ScanShape, SourceRow};
 use crate::runs::{self, Run, RunTotals};
+use crate::windows::Windows;
 
 const HOUR_NS: i64 = 3_600_000_000_000;
 
@@ -112,7 +113,6 @@ struct SrcAcc {
 /// The exact-count sets of one observation bin.
 #[derive(Default)]
 struct BinSets {
-    bin: i64,
     /// (observation entry, source) pairs.
     sources: PairSet,
     /// (observation entry, destination) pairs.
@@ -179,13 +179,12 @@ pub struct Aggregator {
     bin_ns: i64,
     obs_index: HashMap<ObsKey, u32>,
     obs: Slab<ObsAcc>,
-    /// Exact-count sets of the open bins, oldest first; a closed bin's sets are emptied whole
-    /// (no retain over the other bins' entries) and kept for reuse.
-    bin_sets: Vec<BinSets>,
-    spare_sets: Vec<BinSets>,
+    /// Exact-count sets per open bin.
+    bin_sets: Windows<BinSets>,
     src_index: HashMap<SrcKey, u32>,
     srcs: Slab<SrcAcc>,
-    src_destinations: PairSet,
+    /// (source entry, destination) pairs per open hour: a source entry belongs to one hour.
+    src_destinations: Windows<PairSet>,
     src_ports: RunTotals,
     src_rules: RunTotals,
     /// One-entry cache of the last observation key: darknet traffic is dominated by a few
@@ -214,11 +213,10 @@ impl Aggregator {
             bin_ns,
             obs_index: HashMap::new(),
             obs: Slab::new(),
-            bin_sets: Vec::new(),
-            spare_sets: Vec::new(),
+            bin_sets: Windows::new(),
             src_index: HashMap::new(),
             srcs: Slab::new(),
-            src_destinations: PairSet::default(),
+            src_destinations: Windows::new(),
             src_ports: RunTotals::new(),
             src_rules: RunTotals::new(),
             last_obs: None,
@@ -282,8 +280,8 @@ impl Aggregator {
                 id
             }
         };
-        let sets = self.sets_of(bin);
-        let new_destination = self.bin_sets[sets].destinations.insert(obs_id, r.dst);
+        let sets = self.bin_sets.get(bin);
+        let new_destination = sets.destinations.insert(obs_id, r.dst);
 
         let src_key = SrcKey {
             hour: r.ts_ns.div_euclid(HOUR_NS),
@@ -323,7 +321,10 @@ impl Aggregator {
             }
         };
         self.last_src = Some((src_key, src_id));
-        let new_src_destination = self.src_destinations.insert(src_id, r.dst);
+        let new_src_destination = self
+            .src_destinations
+            .get(src_key.hour)
+            .insert(src_id, r.dst);
         let src = self.srcs.get_mut(src_id);
         src.first_ns = src.first_ns.min(r.ts_ns);
         src.last_ns = src.last_ns.max(r.ts_ns);
@@ -352,7 +353,7 @@ impl Aggregator {
         }
         src.last_seq = self.added;
         let known = src.last_obs == obs_id && src.last_obs_epoch == self.obs_epoch;
-        let new_source = !known && self.bin_sets[sets].sources.insert(obs_id, r.src);
+        let new_source = !known && sets.sources.insert(obs_id, r.src);
         src.last_obs = obs_id;
         src.last_obs_epoch = self.obs_epoch;
 
@@ -363,20 +364,6 @@ impl Aggregator {
         obs.destinations += u64::from(new_destination);
         self.added += 1;
         crossed || (self.added.is_multiple_of(1 << 16) && self.over_budget())
-    }
-
-    /// The index in `bin_sets` of `bin`'s sets, created (from a spare) if needed. Usually the
-    /// newest, so the search from the back ends at once.
-    #[inline]
-    fn sets_of(&mut self, bin: i64) -> usize {
-        if let Some(at) = self.bin_sets.iter().rposition(|b| b.bin == bin) {
-            return at;
-        }
-        let mut sets = self.spare_sets.pop().unwrap_or_default();
-        sets.bin = bin;
-        let at = self.bin_sets.partition_point(|b| b.bin < bin);
-        self.bin_sets.insert(at, sets);
-        at
     }
 
     fn over_budget(&self) -> bool {
@@ -399,21 +386,21 @@ impl Aggregator {
         }
         self.flush(
             |bin| bin < bin_cutoff,
-            hours_closed.then_some(|k: &SrcKey| k.hour < hours_before),
+            hours_closed.then_some(|hour| hour < hours_before),
         )
     }
 
     /// Rows of everything still open (at the end of an input).
     pub fn flush_all(&mut self) -> Flushed {
-        self.flush(|_| true, Some(|_: &SrcKey| true))
+        self.flush(|_| true, Some(|_| true))
     }
 
     /// Flush the observation entries of the bins `bin_closed` selects and, when given, the
-    /// source entries `src_closed` selects.
+    /// source entries of the hours `hour_closed` selects.
     fn flush(
         &mut self,
         bin_closed: impl Fn(i64) -> bool,
-        src_closed: Option<impl Fn(&SrcKey) -> bool>,
+        hour_closed: Option<impl Fn(i64) -> bool>,
     ) -> Flushed {
         let mut out = Flushed::default();
         self.last_obs = None;
@@ -438,14 +425,10 @@ impl Aggregator {
             // came, and a hash set's order changes with its random seed, so the same input
             // would give different sketch bytes (and merged estimates off by one).
             let mut pairs: Vec<(u32, Addr)> = Vec::new();
-            let (closed, open): (Vec<BinSets>, Vec<BinSets>) =
-                self.bin_sets.drain(..).partition(|b| bin_closed(b.bin));
-            self.bin_sets = open;
-            for mut sets in closed {
+            self.bin_sets.close(&bin_closed, |sets| {
                 pairs.extend(sets.sources.drain());
                 sets.destinations.clear();
-                self.spare_sets.push(sets);
-            }
+            });
             pairs.sort_unstable();
             let mut text = String::with_capacity(40);
             for (id, src) in pairs {
@@ -478,20 +461,19 @@ impl Aggregator {
         }
 
         // Sources.
-        let Some(src_closed) = src_closed else {
+        let Some(hour_closed) = hour_closed else {
             return out;
         };
         let mut closed_srcs: HashSet<u32> = HashSet::new();
         self.src_index.retain(|key, id| {
-            let closed = src_closed(key);
+            let closed = hour_closed(key.hour);
             if closed {
                 closed_srcs.insert(*id);
             }
             !closed
         });
+        self.src_destinations.close(&hour_closed, PairSet::clear);
         if !closed_srcs.is_empty() {
-            self.src_destinations
-                .retain_ids(|id| !closed_srcs.contains(&id));
             let mut ports = runs::take_closed(&mut self.src_ports, &closed_srcs);
             let mut rules = runs::take_closed(&mut self.src_rules, &closed_srcs);
             // A source's label for the hour: the signature of its latest packet of the
@@ -547,10 +529,14 @@ impl Aggregator {
     /// Set and map entries currently held: what memory follows.
     pub fn open_entries(&self) -> usize {
         self.bin_sets
-            .iter()
+            .values()
             .map(|b| b.sources.len() + b.destinations.len())
             .sum::<usize>()
-            + self.src_destinations.len()
+            + self
+                .src_destinations
+                .values()
+                .map(PairSet::len)
+                .sum::<usize>()
             + self.src_ports.len()
             + self.src_rules.len()
             + self.obs_index.len()

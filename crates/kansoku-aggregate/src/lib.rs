@@ -7,6 +7,7 @@ mod pairs;
 mod record;
 mod rows;
 mod runs;
+mod windows;
 
 pub use aggregator::{Aggregator, DEFAULT_MAX_OPEN_ENTRIES, Flushed, HLL_LG_K, TRW_PROBES};
 pub use backscatter::{AttackRow, AttackTracker, VECTOR_TIMEOUT_NS, Victim};
