@@ -6,9 +6,9 @@
 //! - sources, per (hour, src, signature): first/last seen, packets, bytes, distinct
 //!   destinations and ports, the most-hit ports, TTL range.
 //!
-//! Exact distinct counts use one hash set of `(entry id, address)` pairs per kind (per open
-//! bin for observations, emptied whole when the bin closes) instead of a set per entry: one
-//! probe per packet, no per-entry allocation. Entries live in slabs whose ids are recycled
+//! Exact distinct counts use one hash set of `(entry id, address)` pairs per kind and window
+//! (per open bin for observations, per open hour for sources, emptied whole when the window
+//! closes) instead of a set per entry: one probe per packet, no per-entry allocation. Entries live in slabs whose ids are recycled
 //! when a bin or hour is flushed, so memory follows the number of *open* bins, not the length
 //! of the capture. The sources table also records scan pattern, shape and the TRW decision.
 //!
