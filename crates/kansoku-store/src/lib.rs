@@ -26,6 +26,7 @@ mod series;
 mod writer;
 
 use std::fs::{self, File};
+use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
 
 use kansoku_classify::Signatures;
@@ -111,6 +112,8 @@ pub struct Store {
     root: PathBuf,
     meta: StoreMeta,
     manifest: Manifest,
+    /// Threads the query engine may use for this handle (all cores if `None`).
+    query_threads: Option<NonZeroUsize>,
     /// Held while this handle may write; released on drop.
     _lock: Option<File>,
 }
@@ -158,6 +161,7 @@ impl Store {
             root: root.to_path_buf(),
             meta,
             manifest,
+            query_threads: None,
             _lock: Some(lock),
         };
         store.remove_uncommitted()?;
@@ -176,6 +180,7 @@ impl Store {
             root: root.to_path_buf(),
             meta: read_meta(&meta_path)?,
             manifest: Manifest::load(&root.join("manifest.json"))?,
+            query_threads: None,
             _lock: None,
         })
     }
@@ -190,6 +195,16 @@ impl Store {
 
     pub fn manifest(&self) -> &Manifest {
         &self.manifest
+    }
+
+    /// Bound the threads of the queries run through this handle, such as the alert refresh
+    /// after an ingest, so that `kansoku ingest --threads N` keeps to N.
+    pub fn limit_query_threads(&mut self, threads: NonZeroUsize) {
+        self.query_threads = Some(threads);
+    }
+
+    pub fn query_threads(&self) -> Option<NonZeroUsize> {
+        self.query_threads
     }
 
     /// Start staging the rows of one input. `signatures` names the signature ids the rows

@@ -39,11 +39,16 @@ impl Query {
     /// Register `observations`, `sources` and `backscatter` over the store's committed files,
     /// and `alerts` over the alerts file.
     pub fn new(store: &Store) -> Result<Self, StoreError> {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
+        let mut runtime = tokio::runtime::Builder::new_multi_thread();
+        let mut config = SessionConfig::new().with_information_schema(true);
+        if let Some(threads) = store.query_threads() {
+            runtime.worker_threads(threads.get());
+            config = config.with_target_partitions(threads.get());
+        }
+        let runtime = runtime
             .enable_all()
             .build()
             .map_err(|e| StoreError::io(store.root(), e))?;
-        let config = SessionConfig::new().with_information_schema(true);
         let ctx = SessionContext::new_with_config(config);
         ctx.register_udaf(crate::hll::hll_count());
         for table in Table::ALL {
@@ -140,4 +145,40 @@ pub fn write_batches(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::num::NonZeroUsize;
+
+    use arrow::array::{Array, StringArray};
+
+    use super::*;
+
+    /// The engine's partitions, as the session reports them.
+    fn partitions(store: &Store) -> String {
+        let batches = Query::new(store)
+            .and_then(|q| {
+                q.sql(
+                    "SELECT value FROM information_schema.df_settings \
+                     WHERE name = 'datafusion.execution.target_partitions'",
+                )
+            })
+            .expect("settings query");
+        let cast = arrow::compute::cast(batches[0].column(0), &arrow::datatypes::DataType::Utf8)
+            .expect("text");
+        let values = cast.as_any().downcast_ref::<StringArray>().expect("text");
+        assert_eq!(values.len(), 1);
+        values.value(0).to_owned()
+    }
+
+    #[test]
+    fn a_thread_limit_on_the_store_bounds_its_queries() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut store = Store::open_for_writing(dir.path(), None).expect("store");
+        for threads in [3, 1] {
+            store.limit_query_threads(NonZeroUsize::new(threads).expect("not zero"));
+            assert_eq!(partitions(&store), threads.to_string());
+        }
+    }
 }

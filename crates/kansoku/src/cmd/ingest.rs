@@ -1,6 +1,7 @@
 //! `kansoku ingest`: read captures into a store, one committed transaction per input.
 
 use std::io::IsTerminal;
+use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -50,7 +51,8 @@ pub struct IngestArgs {
     #[arg(long)]
     pub keep_going: bool,
     /// Threads: 1 runs every stage in one loop; 2 or more split reading/decoding from
-    /// aggregation/writing. [default: all cores]
+    /// aggregation/writing. The alert refresh after the ingest keeps to as many.
+    /// [default: all cores]
     #[arg(long)]
     pub threads: Option<usize>,
     /// Capture files (pcap, pcapng, optionally .gz/.zst), directories (read recursively), or
@@ -94,7 +96,8 @@ pub fn run(args: IngestArgs) -> Result<bool> {
         }
         None => classifier,
     };
-    let store = Store::open_for_writing(&args.store, args.bin)?;
+    let mut store = Store::open_for_writing(&args.store, args.bin)?;
+    store.limit_query_threads(NonZeroUsize::new(threads).unwrap_or(NonZeroUsize::MIN));
     let bin_ns = i64::from(store.meta().bin_seconds) * 1_000_000_000;
     let (inputs, skipped_files) = expand_inputs(&args.inputs);
     for path in &skipped_files {
