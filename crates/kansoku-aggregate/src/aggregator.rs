@@ -8,9 +8,9 @@
 //!
 //! Exact distinct counts use one hash set of `(entry id, address)` pairs per kind and window
 //! (per open bin for observations, per open hour for sources, emptied whole when the window
-//! closes) instead of a set per entry: one probe per packet, no per-entry allocation. Entries live in slabs whose ids are recycled
-//! when a bin or hour is flushed, so memory follows the number of *open* bins, not the length
-//! of the capture. The sources table also records scan pattern, shape and the TRW decision.
+//! closes) instead of a set per entry: one probe per set and packet, no per-entry allocation.
+//! Entries live in slabs whose ids are recycled when a bin or hour is flushed, so memory
+//! follows the number of *open* bins, not the length of the capture. The sources table also records scan pattern, shape and the TRW decision.
 //!
 //! A bin is flushed once a packet two bins later arrives (one bin of grace for slightly
 //! out-of-order captures). A packet older than that opens the bin again and produces a second

@@ -203,7 +203,7 @@ impl Store {
         self.query_threads = Some(threads);
     }
 
-    pub fn query_threads(&self) -> Option<NonZeroUsize> {
+    pub(crate) fn query_threads(&self) -> Option<NonZeroUsize> {
         self.query_threads
     }
 
