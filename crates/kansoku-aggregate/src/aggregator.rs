@@ -28,7 +28,7 @@ use crate::pairs::PairSet;
 use crate::record::{Addr, PacketRecord, addr_to_ip};
 use crate::rows::{ObservationRow, PortCount, RuleCount, ScanPattern, ScanShape, SourceRow};
 use crate::runs::{self, Run, RunTotals};
-use crate::windows::Windows;
+use crate::windows::{WindowOf, Windows};
 
 const HOUR_NS: i64 = 3_600_000_000_000;
 
@@ -177,6 +177,7 @@ impl Flushed {
 /// Aggregates packet records into observation and source rows.
 pub struct Aggregator {
     bin_ns: i64,
+    bin_of: WindowOf,
     obs_index: HashMap<ObsKey, u32>,
     obs: Slab<ObsAcc>,
     /// Exact-count sets per open bin.
@@ -211,6 +212,7 @@ impl Aggregator {
         assert!(bin_ns > 0, "bin width must be positive");
         Self {
             bin_ns,
+            bin_of: WindowOf::new(bin_ns),
             obs_index: HashMap::new(),
             obs: Slab::new(),
             bin_sets: Windows::new(),
@@ -248,7 +250,7 @@ impl Aggregator {
     /// and [`flush_closed`](Self::flush_closed) has rows to give.
     #[inline]
     pub fn add(&mut self, r: &PacketRecord) -> bool {
-        let bin = r.ts_ns.div_euclid(self.bin_ns);
+        let bin = self.bin_of.of(r.ts_ns);
         let crossed = bin > self.newest_bin;
         if crossed {
             self.newest_bin = bin;
