@@ -3,7 +3,7 @@
 //! candidate list for that key, already sorted by priority. No per-packet allocation, no scan
 //! over every rule.
 
-use std::collections::HashMap;
+use hashbrown::HashMap;
 
 use kansoku_packet::decode::{Packet, Transport};
 
@@ -16,10 +16,10 @@ const INDEX_LIMIT: u64 = 4096;
 /// Candidate rule lists, deduplicated, and the tables pointing into them.
 pub(crate) struct Index {
     lists: Vec<Box<[u16]>>,
-    tcp: Box<[u32]>,
-    udp: Box<[u32]>,
-    icmp: Box<[u32]>,
-    icmp6: Box<[u32]>,
+    tcp: KeyTable,
+    udp: KeyTable,
+    icmp: KeyTable,
+    icmp6: KeyTable,
     /// Other protocols: their rules plus the any-protocol rules.
     other: HashMap<u8, u32>,
     /// Any-protocol rules only.
@@ -46,7 +46,7 @@ impl Index {
         let any: Vec<u16> = (0..rules.len() as u16)
             .filter(|&i| rules[i as usize].proto.is_none())
             .collect();
-        let table = |proto: u8, intern: &mut dyn FnMut(Vec<u16>) -> u32| -> Box<[u32]> {
+        let table = |proto: u8, intern: &mut dyn FnMut(Vec<u16>) -> u32| -> KeyTable {
             let mut wide = any.clone();
             let mut by_key: HashMap<u64, Vec<u16>> = HashMap::new();
             for (i, rule) in rules.iter().enumerate() {
@@ -60,17 +60,13 @@ impl Index {
                     None => wide.push(i as u16),
                 }
             }
-            let wide_list = intern(wide.clone());
-            (0..=u16::MAX as u64)
-                .map(|key| match by_key.get(&key) {
-                    Some(specific) => {
-                        let mut ids = wide.clone();
-                        ids.extend(specific);
-                        intern(ids)
-                    }
-                    None => wide_list,
-                })
-                .collect()
+            let mut table = KeyTable::new(intern(wide.clone()));
+            for (key, specific) in by_key {
+                let mut ids = wide.clone();
+                ids.extend(specific);
+                table.set(key as u16, intern(ids));
+            }
+            table
         };
         let tcp = table(6, &mut intern);
         let udp = table(17, &mut intern);
@@ -104,15 +100,49 @@ impl Index {
     /// The rules that could match this packet, highest priority first.
     #[inline]
     pub(crate) fn candidates(&self, packet: &Packet<'_>) -> &[u16] {
-        let key = usize::from(packet.dst_port());
+        let key = packet.dst_port();
         let list = match packet.proto {
-            6 => self.tcp[key],
-            17 => self.udp[key],
-            1 => self.icmp[key],
-            58 => self.icmp6[key],
+            6 => self.tcp.get(key),
+            17 => self.udp.get(key),
+            1 => self.icmp.get(key),
+            58 => self.icmp6.get(key),
             p => self.other.get(&p).copied().unwrap_or(self.fallback),
         };
         &self.lists[list as usize]
+    }
+}
+
+/// The candidate list of each key (port, or ICMP type and code) of one protocol. Most keys
+/// share the protocol's wide list; a bitmap (8 KiB, it stays in L1) tells the few keys with
+/// rules of their own, so a packet to any other port touches no larger table. A direct table
+/// of 64k lists took 256 KiB per protocol, and background scans over every port missed the
+/// cache on it once per packet.
+struct KeyTable {
+    specific: Box<[u64]>,
+    lists: HashMap<u16, u32>,
+    wide: u32,
+}
+
+impl KeyTable {
+    fn new(wide: u32) -> Self {
+        Self {
+            specific: vec![0; 1 << 10].into_boxed_slice(),
+            lists: HashMap::new(),
+            wide,
+        }
+    }
+
+    fn set(&mut self, key: u16, list: u32) {
+        self.specific[usize::from(key >> 6)] |= 1 << (key & 63);
+        self.lists.insert(key, list);
+    }
+
+    #[inline]
+    fn get(&self, key: u16) -> u32 {
+        if self.specific[usize::from(key >> 6)] & 1 << (key & 63) == 0 {
+            return self.wide;
+        }
+        self.lists[&key]
     }
 }
 
@@ -275,7 +305,26 @@ fn option_layout_is(options: &[u8], layout: &[u8]) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::option_layout_is;
+    use super::{KeyTable, option_layout_is};
+
+    #[test]
+    fn key_tables_give_the_wide_list_except_for_set_keys() {
+        let mut table = KeyTable::new(7);
+        for (key, list) in [(0, 1), (63, 2), (64, 3), (135, 4), (u16::MAX, 5)] {
+            table.set(key, list);
+        }
+        for key in 0..=u16::MAX {
+            let expected = match key {
+                0 => 1,
+                63 => 2,
+                64 => 3,
+                135 => 4,
+                u16::MAX => 5,
+                _ => 7,
+            };
+            assert_eq!(table.get(key), expected, "key {key}");
+        }
+    }
 
     #[test]
     fn option_layouts() {
