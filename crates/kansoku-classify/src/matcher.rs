@@ -60,13 +60,16 @@ impl Index {
                     None => wide.push(i as u16),
                 }
             }
-            let mut table = KeyTable::new(intern(wide.clone()));
-            for (key, specific) in by_key {
-                let mut ids = wide.clone();
-                ids.extend(specific);
-                table.set(key as u16, intern(ids));
-            }
-            table
+            let wide_list = intern(wide.clone());
+            let specific = by_key
+                .into_iter()
+                .map(|(key, specific)| {
+                    let mut ids = wide.clone();
+                    ids.extend(specific);
+                    (key as u16, intern(ids))
+                })
+                .collect();
+            KeyTable::new(wide_list, specific)
         };
         let tcp = table(6, &mut intern);
         let udp = table(17, &mut intern);
@@ -114,35 +117,52 @@ impl Index {
 
 /// The candidate list of each key (port, or ICMP type and code) of one protocol. Most keys
 /// share the protocol's wide list; a bitmap (8 KiB, it stays in L1) tells the few keys with
-/// rules of their own, so a packet to any other port touches no larger table. A direct table
-/// of 64k lists took 256 KiB per protocol, and background scans over every port missed the
-/// cache on it once per packet.
+/// rules of their own, and their lists are stored in key order, found by counting the set bits
+/// before the key (a rank query: no hashing). A direct table of 64k lists took 256 KiB per
+/// protocol, and background scans over every port missed the cache on it once per packet.
 struct KeyTable {
     specific: Box<[u64]>,
-    lists: HashMap<u16, u32>,
+    /// Per bitmap word: how many bits are set in the words before it.
+    set_before: Box<[u32]>,
+    /// The lists of the specific keys, in key order.
+    lists: Box<[u32]>,
     wide: u32,
 }
 
 impl KeyTable {
-    fn new(wide: u32) -> Self {
+    fn new(wide: u32, mut specific: Vec<(u16, u32)>) -> Self {
+        specific.sort_unstable();
+        specific.dedup_by_key(|(key, _)| *key);
+        let mut bits = vec![0u64; 1 << 10];
+        for (key, _) in &specific {
+            bits[usize::from(key >> 6)] |= 1 << (key & 63);
+        }
+        let set_before = bits
+            .iter()
+            .scan(0, |before, word| {
+                let here = *before;
+                *before += word.count_ones();
+                Some(here)
+            })
+            .collect();
         Self {
-            specific: vec![0; 1 << 10].into_boxed_slice(),
-            lists: HashMap::new(),
+            specific: bits.into_boxed_slice(),
+            set_before,
+            lists: specific.into_iter().map(|(_, list)| list).collect(),
             wide,
         }
     }
 
-    fn set(&mut self, key: u16, list: u32) {
-        self.specific[usize::from(key >> 6)] |= 1 << (key & 63);
-        self.lists.insert(key, list);
-    }
-
     #[inline]
     fn get(&self, key: u16) -> u32 {
-        if self.specific[usize::from(key >> 6)] & 1 << (key & 63) == 0 {
+        let word = usize::from(key >> 6);
+        let bits = self.specific[word];
+        let bit = 1u64 << (key & 63);
+        if bits & bit == 0 {
             return self.wide;
         }
-        self.lists[&key]
+        let rank = self.set_before[word] + (bits & (bit - 1)).count_ones();
+        self.lists[rank as usize]
     }
 }
 
@@ -309,10 +329,7 @@ mod tests {
 
     #[test]
     fn key_tables_give_the_wide_list_except_for_set_keys() {
-        let mut table = KeyTable::new(7);
-        for (key, list) in [(0, 1), (63, 2), (64, 3), (135, 4), (u16::MAX, 5)] {
-            table.set(key, list);
-        }
+        let table = KeyTable::new(7, vec![(135, 4), (u16::MAX, 5), (64, 3), (0, 1), (63, 2)]);
         for key in 0..=u16::MAX {
             let expected = match key {
                 0 => 1,
@@ -322,6 +339,16 @@ mod tests {
                 u16::MAX => 5,
                 _ => 7,
             };
+            assert_eq!(table.get(key), expected, "key {key}");
+        }
+        // Dense: many set bits per word, so the rank counts within and across words.
+        let every_third: Vec<(u16, u32)> = (0..=u16::MAX)
+            .filter(|k| k % 3 == 0)
+            .map(|k| (k, u32::from(k) + 10))
+            .collect();
+        let table = KeyTable::new(1, every_third);
+        for key in 0..=u16::MAX {
+            let expected = if key % 3 == 0 { u32::from(key) + 10 } else { 1 };
             assert_eq!(table.get(key), expected, "key {key}");
         }
     }
