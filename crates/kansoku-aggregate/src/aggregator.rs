@@ -17,15 +17,13 @@
 //! row for the same key: counts still add up, and sketches still merge, but the exact
 //! `sources`/`destinations` of the two rows must not be added (see docs/schema.md).
 
-use std::net::IpAddr;
-
 use datasketches::hash::value::raw_bytes;
 use datasketches::hll::{HllSketch, HllType};
 use hashbrown::{HashMap, HashSet};
 use kansoku_classify::{Rank, RuleId, SignatureId};
 
 use crate::pairs::PairSet;
-use crate::record::{Addr, PacketRecord, addr_to_ip};
+use crate::record::{Addr, PacketRecord, addr_to_ip, push_ip_text};
 use crate::rows::{ObservationRow, PortCount, RuleCount, ScanPattern, ScanShape, SourceRow};
 use crate::runs::{self, Run, RunTotals};
 use crate::windows::{WindowOf, Windows};
@@ -576,47 +574,10 @@ fn new_sketch() -> HllSketch {
 /// Sketches hash the *text* form of the address as raw UTF-8 bytes, the encoding Apache
 /// DataSketches uses for strings in every language: a sketch stored here merges with one that
 /// Spark's `hll_sketch_agg(src)` or Druid builds from the `src` column of the sources table.
-///
-/// IPv4 addresses, nearly all of a darknet's sources, are written by hand: `fmt` took about
-/// 3 % of a whole ingest's time here.
 fn update_sketch(sketch: &mut HllSketch, src: Addr, text: &mut String) {
-    match addr_to_ip(src) {
-        IpAddr::V4(v4) => {
-            let mut buf = [0u8; 15];
-            let len = ipv4_text(v4.octets(), &mut buf);
-            sketch.update(raw_bytes::from_slice(&buf[..len]));
-        }
-        ip @ IpAddr::V6(_) => {
-            use std::fmt::Write;
-            text.clear();
-            let _ = write!(text, "{ip}");
-            sketch.update(raw_bytes::from_slice(text.as_bytes()));
-        }
-    }
-}
-
-/// Dotted-decimal text of an IPv4 address into `buf`, the same bytes as its `Display`;
-/// returns the length.
-#[inline]
-fn ipv4_text(octets: [u8; 4], buf: &mut [u8; 15]) -> usize {
-    let mut len = 0;
-    for (i, octet) in octets.into_iter().enumerate() {
-        if i > 0 {
-            buf[len] = b'.';
-            len += 1;
-        }
-        if octet >= 100 {
-            buf[len] = b'0' + octet / 100;
-            len += 1;
-        }
-        if octet >= 10 {
-            buf[len] = b'0' + octet / 10 % 10;
-            len += 1;
-        }
-        buf[len] = b'0' + octet % 10;
-        len += 1;
-    }
-    len
+    text.clear();
+    push_ip_text(addr_to_ip(src), text);
+    sketch.update(raw_bytes::from_slice(text.as_bytes()));
 }
 
 #[cfg(test)]
@@ -639,30 +600,6 @@ mod tests {
             dst_port: port,
             proto: 6,
             ttl: 100 + (src % 20) as u8,
-        }
-    }
-
-    #[test]
-    fn ipv4_text_matches_display() {
-        let mut buf = [0u8; 15];
-        let edges = [0u8, 1, 9, 10, 11, 99, 100, 101, 199, 200, 209, 250, 255];
-        for a in edges {
-            for b in edges {
-                let ip = Ipv4Addr::new(a, b, b, a);
-                let len = ipv4_text(ip.octets(), &mut buf);
-                assert_eq!(
-                    std::str::from_utf8(&buf[..len]),
-                    Ok(ip.to_string().as_str())
-                );
-            }
-        }
-        for x in (0..u32::MAX).step_by(9_973_331) {
-            let ip = Ipv4Addr::from(x);
-            let len = ipv4_text(ip.octets(), &mut buf);
-            assert_eq!(
-                std::str::from_utf8(&buf[..len]),
-                Ok(ip.to_string().as_str())
-            );
         }
     }
 

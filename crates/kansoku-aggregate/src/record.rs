@@ -27,6 +27,46 @@ pub fn addr_to_ip(a: Addr) -> IpAddr {
     Ipv6Addr::from(a).to_canonical()
 }
 
+/// Append the text form of an address to `out`, the same bytes as its `Display`. IPv4
+/// addresses, nearly all of a darknet's sources, are written by hand: the sketches and the
+/// `src` column write one per row, and `fmt` took about 3 % of a whole ingest's time.
+pub fn push_ip_text(ip: IpAddr, out: &mut String) {
+    match ip {
+        IpAddr::V4(v4) => {
+            let mut buf = [0u8; 15];
+            let len = ipv4_text(v4.octets(), &mut buf);
+            out.push_str(std::str::from_utf8(&buf[..len]).expect("digits and dots are ASCII"));
+        }
+        IpAddr::V6(_) => {
+            use std::fmt::Write;
+            let _ = write!(out, "{ip}");
+        }
+    }
+}
+
+/// Dotted-decimal text of an IPv4 address into `buf`; returns the length.
+#[inline]
+fn ipv4_text(octets: [u8; 4], buf: &mut [u8; 15]) -> usize {
+    let mut len = 0;
+    for (i, octet) in octets.into_iter().enumerate() {
+        if i > 0 {
+            buf[len] = b'.';
+            len += 1;
+        }
+        if octet >= 100 {
+            buf[len] = b'0' + octet / 100;
+            len += 1;
+        }
+        if octet >= 10 {
+            buf[len] = b'0' + octet / 10 % 10;
+            len += 1;
+        }
+        buf[len] = b'0' + octet % 10;
+        len += 1;
+    }
+    len
+}
+
 /// What aggregation needs of one packet.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PacketRecord {
@@ -68,6 +108,31 @@ impl PacketRecord {
 
 #[cfg(test)]
 mod tests {
+    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+    use super::push_ip_text;
+
+    #[test]
+    fn ip_text_matches_display() {
+        let mut text = String::new();
+        let mut check = |ip: IpAddr| {
+            text.clear();
+            push_ip_text(ip, &mut text);
+            assert_eq!(text, ip.to_string());
+        };
+        let edges = [0u8, 1, 9, 10, 11, 99, 100, 101, 199, 200, 209, 250, 255];
+        for a in edges {
+            for b in edges {
+                check(IpAddr::V4(Ipv4Addr::new(a, b, b, a)));
+            }
+        }
+        for x in (0..u32::MAX).step_by(9_973_331) {
+            check(IpAddr::V4(Ipv4Addr::from(x)));
+        }
+        check(IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 1)));
+        check(IpAddr::V6(Ipv6Addr::UNSPECIFIED));
+    }
+
     #[test]
     fn record_stays_one_cache_line() {
         assert_eq!(std::mem::size_of::<super::PacketRecord>(), 64);

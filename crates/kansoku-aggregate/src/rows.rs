@@ -148,6 +148,34 @@ impl fmt::Display for PortName {
     }
 }
 
+impl PortName {
+    /// Append the displayed text to `out`, without `fmt`: the store writes a few per source
+    /// row.
+    pub fn write_to(self, out: &mut String) {
+        let PortName(proto, port) = self;
+        let mut digits = itoa::Buffer::new();
+        let (name, icmp) = match proto {
+            6 => ("tcp/", false),
+            17 => ("udp/", false),
+            1 => ("icmp/", true),
+            58 => ("icmp6/", true),
+            p => {
+                out.push_str("proto-");
+                out.push_str(digits.format(p));
+                return;
+            }
+        };
+        out.push_str(name);
+        if icmp {
+            out.push_str(digits.format(port >> 8));
+            out.push('.');
+            out.push_str(digits.format(port & 0xff));
+        } else {
+            out.push_str(digits.format(port));
+        }
+    }
+}
+
 /// Parses what [`PortName`] displays: `tcp/135`, `udp/1434`, `icmp/8.0` (type.code; a bare
 /// type means code 0), `icmp6/128.0`, as operators type them.
 impl std::str::FromStr for PortName {
@@ -203,6 +231,19 @@ mod tests {
         assert_eq!("icmp/8".parse::<PortName>(), Ok(PortName(1, 0x0800)));
         for bad in ["tcp/99999", "sctp/1", "135", "icmp/300.0", "tcp/"] {
             assert!(bad.parse::<PortName>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn written_port_names_match_display() {
+        let mut text = String::new();
+        for proto in [6, 17, 1, 58, 0, 47, 255] {
+            for port in 0..=u16::MAX {
+                let name = PortName(proto, port);
+                text.clear();
+                name.write_to(&mut text);
+                assert_eq!(text, name.to_string());
+            }
         }
     }
 }

@@ -105,17 +105,52 @@ impl Signatures {
 
     /// The stored name of a signature.
     pub fn name(&self, id: SignatureId) -> Cow<'_, str> {
+        match self.fixed_name(id) {
+            Some(name) => Cow::Borrowed(name),
+            None => {
+                let mut name = String::with_capacity(16);
+                self.write_name(id, &mut name);
+                Cow::Owned(name)
+            }
+        }
+    }
+
+    /// Append the stored name of a signature to `out`. The same text as
+    /// [`name`](Self::name), without an allocation and `fmt` call for each generic name: the
+    /// store writes one per row, and most rows of a darknet carry generic signatures.
+    pub fn write_name(&self, id: SignatureId, out: &mut String) {
+        if let Some(name) = self.fixed_name(id) {
+            out.push_str(name);
+            return;
+        }
         let port = id.0 & 0xffff;
+        let mut digits = itoa::Buffer::new();
+        let (prefix, icmp) = match id.0 & !0xffff {
+            GENERIC_TCP => ("scan/tcp/", false),
+            GENERIC_UDP => ("scan/udp/", false),
+            GENERIC_ICMP => ("scan/icmp/", true),
+            _ => ("scan/icmp6/", true),
+        };
+        out.push_str(prefix);
+        if icmp {
+            out.push_str(digits.format(port >> 8));
+            out.push('.');
+            out.push_str(digits.format(port & 0xff));
+        } else {
+            out.push_str(digits.format(port));
+        }
+    }
+
+    /// The name of a signature that is not generic, `None` for a generic one.
+    fn fixed_name(&self, id: SignatureId) -> Option<&str> {
         match id.0 & !0xffff {
-            GENERIC_TCP => Cow::Owned(format!("scan/tcp/{port}")),
-            GENERIC_UDP => Cow::Owned(format!("scan/udp/{port}")),
-            GENERIC_ICMP => Cow::Owned(format!("scan/icmp/{}.{}", port >> 8, port & 0xff)),
-            GENERIC_ICMP6 => Cow::Owned(format!("scan/icmp6/{}.{}", port >> 8, port & 0xff)),
-            _ if id == SignatureId::UNCLASSIFIED => Cow::Borrowed("unclassified"),
-            _ => self
-                .names
-                .get(id.0 as usize - 1)
-                .map_or(Cow::Borrowed("unknown"), |s| Cow::Borrowed(s)),
+            GENERIC_TCP | GENERIC_UDP | GENERIC_ICMP | GENERIC_ICMP6 => None,
+            _ if id == SignatureId::UNCLASSIFIED => Some("unclassified"),
+            _ => Some(
+                self.names
+                    .get(id.0 as usize - 1)
+                    .map_or("unknown", String::as_str),
+            ),
         }
     }
 }

@@ -321,3 +321,38 @@ fn after_must_name_a_rule() {
     let err = load(&format!("{HEAD}per_source = {{ distinct = \"dst\" }}\n")).unwrap_err();
     assert!(err.contains("go together"), "{err}");
 }
+
+#[test]
+fn generic_names_are_written_like_the_documented_forms() {
+    let classifier = Classifier::load(&[]).expect("the default rules load");
+    let signatures = classifier.signatures();
+    let mut text = String::new();
+    let mut check = |id: SignatureId, expected: String| {
+        text.clear();
+        signatures.write_name(id, &mut text);
+        assert_eq!(text, expected);
+        assert_eq!(signatures.name(id), expected);
+    };
+    for port in [0u32, 1, 9, 10, 99, 135, 255, 256, 2048, 32768, 65535] {
+        check(SignatureId(1 << 31 | port), format!("scan/tcp/{port}"));
+        check(
+            SignatureId(1 << 31 | 1 << 16 | port),
+            format!("scan/udp/{port}"),
+        );
+        let (kind, code) = (port >> 8, port & 0xff);
+        check(
+            SignatureId(1 << 31 | 2 << 16 | port),
+            format!("scan/icmp/{kind}.{code}"),
+        );
+        check(
+            SignatureId(1 << 31 | 3 << 16 | port),
+            format!("scan/icmp6/{kind}.{code}"),
+        );
+    }
+    check(SignatureId::UNCLASSIFIED, "unclassified".into());
+    let blaster = signatures
+        .id("blaster")
+        .expect("a default rule issues blaster");
+    check(blaster, "blaster".into());
+    check(SignatureId(60_000), "unknown".into());
+}

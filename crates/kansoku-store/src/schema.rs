@@ -10,7 +10,7 @@ use arrow::array::{
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use arrow::error::ArrowError;
 use arrow::record_batch::RecordBatch;
-use kansoku_aggregate::{AttackRow, ObservationRow, SourceRow};
+use kansoku_aggregate::{AttackRow, ObservationRow, PortName, SourceRow, push_ip_text};
 use kansoku_classify::Signatures;
 
 /// The tables an ingest writes.
@@ -125,12 +125,15 @@ pub fn observations_batch(
     let mut sources = UInt64Builder::with_capacity(n);
     let mut hll = BinaryBuilder::with_capacity(n, n * 64);
     let mut destinations = UInt64Builder::with_capacity(n);
+    let mut text = String::new();
     for r in rows {
         bin.append_value(micros(r.bin_start_ns));
         sensors.append_value(sensor);
         proto.append_value(r.proto);
         port.append_value(r.dst_port);
-        sig.append_value(naming.signatures.name(r.signature));
+        text.clear();
+        naming.signatures.write_name(r.signature, &mut text);
+        sig.append_value(&text);
         packets.append_value(r.packets);
         bytes.append_value(r.bytes);
         sources.append_value(r.sources);
@@ -175,15 +178,19 @@ pub fn sources_batch(rows: &[SourceRow], naming: Naming<'_>) -> Result<RecordBat
     let mut shape = StringBuilder::with_capacity(n, n * 10);
     let mut scanner_at = TimestampMicrosecondBuilder::with_capacity(n).with_timezone("UTC");
     let mut text = String::new();
+    let mut digits = itoa::Buffer::new();
     for r in rows {
-        use std::fmt::Write;
         hour.append_value(micros(r.hour_ns));
         sensors.append_value(sensor);
         text.clear();
-        let _ = write!(text, "{}", r.src);
+        push_ip_text(r.src, &mut text);
         src.append_value(&text);
-        sig.append_value(naming.signatures.name(r.signature));
-        label.append_value(naming.signatures.name(r.label));
+        text.clear();
+        naming.signatures.write_name(r.signature, &mut text);
+        sig.append_value(&text);
+        text.clear();
+        naming.signatures.write_name(r.label, &mut text);
+        label.append_value(&text);
         first.append_value(micros(r.first_seen_ns));
         last.append_value(micros(r.last_seen_ns));
         packets.append_value(r.packets);
@@ -192,19 +199,22 @@ pub fn sources_batch(rows: &[SourceRow], naming: Naming<'_>) -> Result<RecordBat
         ports.append_value(r.ports);
         text.clear();
         for (i, p) in r.top_ports.iter().enumerate() {
-            let sep = if i == 0 { "" } else { " " };
-            let _ = write!(text, "{sep}{p}:{}", p.packets);
+            if i > 0 {
+                text.push(' ');
+            }
+            PortName(p.proto, p.port).write_to(&mut text);
+            text.push(':');
+            text.push_str(digits.format(p.packets));
         }
         top.append_value(&text);
         text.clear();
         for (i, m) in r.rules.iter().enumerate() {
-            let sep = if i == 0 { "" } else { " " };
-            let _ = write!(
-                text,
-                "{sep}{}:{}",
-                naming.signatures.rule_name(m.rule),
-                m.packets
-            );
+            if i > 0 {
+                text.push(' ');
+            }
+            text.push_str(naming.signatures.rule_name(m.rule));
+            text.push(':');
+            text.push_str(digits.format(m.packets));
         }
         rules.append_value(&text);
         ttl_min.append_value(r.ttl_min);
