@@ -312,6 +312,35 @@ fn a_syn_to_135_after_an_icmp_sweep_is_welchia_not_blaster() {
 }
 
 #[test]
+fn a_sweep_makes_welchia_only_of_its_own_source_and_only_for_an_hour() {
+    const MINUTE: i64 = 60_000_000_000;
+    let mut c = Classifier::load(&[]).unwrap();
+    let from = |last: u8, mut frame: Vec<u8>| {
+        frame[29] = last; // the IPv4 source's last octet (Ethernet 14 + 12 + 3)
+        frame
+    };
+    let mut name_at = |ts_ns: i64, frame: &[u8]| {
+        let Ok(Decoded::Ip(p)) = decode(LinkType::Ethernet, frame) else {
+            panic!("test frame does not decode");
+        };
+        let label = c.classify(ts_ns, &p);
+        c.signatures().name(label.signature).into_owned()
+    };
+    let syn = tcp_frame(WINDOWS_SYN_135);
+    assert_eq!(name_at(0, &from(1, welchia_echo())), "welchia");
+    assert_eq!(name_at(30 * MINUTE, &from(1, syn.clone())), "welchia");
+    // Another source, while the first one's sweep is recent: still Blaster.
+    assert_eq!(name_at(31 * MINUTE, &from(2, syn.clone())), "blaster");
+    // An hour after the sweep it no longer counts (no source has swept since).
+    assert_eq!(name_at(61 * MINUTE, &from(1, syn.clone())), "blaster");
+    // A sweep by the second source, later: its own SYNs become Welchia, the first source's
+    // stale sweep still does not count.
+    assert_eq!(name_at(151 * MINUTE, &from(2, welchia_echo())), "welchia");
+    assert_eq!(name_at(152 * MINUTE, &from(2, syn.clone())), "welchia");
+    assert_eq!(name_at(153 * MINUTE, &from(1, syn)), "blaster");
+}
+
+#[test]
 fn after_must_name_a_rule() {
     let err = load(&format!(
         "{HEAD}proto = \"tcp\"\nper_source = {{ after = \"nope\" }}\n"
