@@ -22,7 +22,7 @@ use datasketches::hll::{HllSketch, HllType};
 use hashbrown::{HashMap, HashSet};
 use kansoku_classify::{Rank, RuleId, SignatureId};
 
-use crate::pairs::PairSet;
+use crate::pairs::{self, PairSet};
 use crate::record::{Addr, PacketRecord, addr_to_ip, push_ip_text};
 use crate::rows::{ObservationRow, PortCount, RuleCount, ScanPattern, ScanShape, SourceRow};
 use crate::runs::{self, Run, RunTotals};
@@ -186,6 +186,7 @@ pub struct Aggregator {
     src_destinations: Windows<PairSet>,
     src_ports: RunTotals,
     src_rules: RunTotals,
+    drain_scratch: pairs::Scratch,
     /// One-entry cache of the last observation key: darknet traffic is dominated by a few
     /// ports, so consecutive packets usually share it.
     last_obs: Option<(ObsKey, u32)>,
@@ -219,6 +220,7 @@ impl Aggregator {
             src_destinations: Windows::new(),
             src_ports: RunTotals::new(),
             src_rules: RunTotals::new(),
+            drain_scratch: pairs::Scratch::default(),
             last_obs: None,
             last_src: None,
             newest_bin: i64::MIN,
@@ -421,20 +423,16 @@ impl Aggregator {
             // that bin (the bin is part of the key), so each pair feeds a closed entry.
             let mut sketches: Vec<Option<HllSketch>> = Vec::new();
             sketches.resize_with(self.obs.entries.len(), || None);
-            // Sorted first: a sketch in list or set mode keeps its coupons in the order they
-            // came, and a hash set's order changes with its random seed, so the same input
-            // would give different sketch bytes (and merged estimates off by one).
-            let mut pairs: Vec<(u32, Addr)> = Vec::new();
+            // In sorted order, so that the same input gives the same sketch bytes.
+            let mut text = String::with_capacity(40);
+            let scratch = &mut self.drain_scratch;
             self.bin_sets.close(&bin_closed, |sets| {
-                pairs.extend(sets.sources.drain());
+                sets.sources.drain_sorted(scratch, |id, src| {
+                    let sketch = sketches[id as usize].get_or_insert_with(new_sketch);
+                    update_sketch(sketch, src, &mut text);
+                });
                 sets.destinations.clear();
             });
-            pairs.sort_unstable();
-            let mut text = String::with_capacity(40);
-            for (id, src) in pairs {
-                let sketch = sketches[id as usize].get_or_insert_with(new_sketch);
-                update_sketch(sketch, src, &mut text);
-            }
             // Sources may still point at a closed entry as their `last_obs`; the id is about
             // to be recycled, so a new epoch invalidates every `last_obs`.
             self.obs_epoch += 1;
