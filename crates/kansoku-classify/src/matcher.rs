@@ -13,10 +13,19 @@ use crate::rule::Rule;
 /// Ports (or ICMP type/code pairs) a rule may list before it is indexed as "any port".
 const INDEX_LIMIT: u64 = 4096;
 
+/// TCP candidate lists are split by the packet's flags byte, plus one more key for a TCP
+/// packet without a readable header (a later fragment), which rules naming flags never match.
+const FLAG_KEYS: usize = 257;
+
 /// Candidate rule lists, deduplicated, and the tables pointing into them.
 pub(crate) struct Index {
     lists: Vec<Box<[u16]>>,
+    /// For TCP, per destination port: a row of [`FLAG_KEYS`] lists in `tcp_by_flags`.
     tcp: KeyTable,
+    /// The TCP lists with the rules that cannot accept the packet's flags left out: most TCP
+    /// rules name the flags they need, so a SYN skips the SYN-ACK and RST rules (backscatter)
+    /// without testing them.
+    tcp_by_flags: Box<[u32]>,
     udp: KeyTable,
     icmp: KeyTable,
     icmp6: KeyTable,
@@ -26,27 +35,38 @@ pub(crate) struct Index {
     fallback: u32,
 }
 
+/// Candidate lists, each stored once.
+#[derive(Default)]
+struct Lists {
+    lists: Vec<Box<[u16]>>,
+    seen: HashMap<Vec<u16>, u32>,
+}
+
+impl Lists {
+    /// The id of the list of these rules, sorted highest priority first (among equals, the
+    /// later rule, an override file's, first).
+    fn intern(&mut self, rules: &[Rule], mut ids: Vec<u16>) -> u32 {
+        ids.sort_by(|a, b| {
+            rules[*b as usize]
+                .priority
+                .cmp(&rules[*a as usize].priority)
+                .then(b.cmp(a))
+        });
+        let lists = &mut self.lists;
+        *self.seen.entry(ids.clone()).or_insert_with(|| {
+            lists.push(ids.into_boxed_slice());
+            (lists.len() - 1) as u32
+        })
+    }
+}
+
 impl Index {
     pub(crate) fn build(rules: &[Rule]) -> Self {
-        let mut lists: Vec<Box<[u16]>> = Vec::new();
-        let mut seen: HashMap<Vec<u16>, u32> = HashMap::new();
-        let mut intern = |mut ids: Vec<u16>| -> u32 {
-            // Highest priority first; among equals, the later rule (an override file) first.
-            ids.sort_by(|a, b| {
-                rules[*b as usize]
-                    .priority
-                    .cmp(&rules[*a as usize].priority)
-                    .then(b.cmp(a))
-            });
-            *seen.entry(ids.clone()).or_insert_with(|| {
-                lists.push(ids.into_boxed_slice());
-                (lists.len() - 1) as u32
-            })
-        };
+        let mut lists = Lists::default();
         let any: Vec<u16> = (0..rules.len() as u16)
             .filter(|&i| rules[i as usize].proto.is_none())
             .collect();
-        let table = |proto: u8, intern: &mut dyn FnMut(Vec<u16>) -> u32| -> KeyTable {
+        let table = |proto: u8, lists: &mut Lists| -> KeyTable {
             let mut wide = any.clone();
             let mut by_key: HashMap<u64, Vec<u16>> = HashMap::new();
             for (i, rule) in rules.iter().enumerate() {
@@ -60,21 +80,21 @@ impl Index {
                     None => wide.push(i as u16),
                 }
             }
-            let wide_list = intern(wide.clone());
+            let wide_list = lists.intern(rules, wide.clone());
             let specific = by_key
                 .into_iter()
                 .map(|(key, specific)| {
                     let mut ids = wide.clone();
                     ids.extend(specific);
-                    (key as u16, intern(ids))
+                    (key as u16, lists.intern(rules, ids))
                 })
                 .collect();
             KeyTable::new(wide_list, specific)
         };
-        let tcp = table(6, &mut intern);
-        let udp = table(17, &mut intern);
-        let icmp = table(1, &mut intern);
-        let icmp6 = table(58, &mut intern);
+        let mut tcp = table(6, &mut lists);
+        let udp = table(17, &mut lists);
+        let icmp = table(1, &mut lists);
+        let icmp6 = table(58, &mut lists);
         let mut other = HashMap::new();
         for rule in rules {
             if let Some(p) = rule.proto
@@ -86,12 +106,36 @@ impl Index {
         for (p, slot) in other.iter_mut() {
             let mut ids = any.clone();
             ids.extend((0..rules.len() as u16).filter(|&i| rules[i as usize].proto == Some(*p)));
-            *slot = intern(ids);
+            *slot = lists.intern(rules, ids);
         }
-        let fallback = intern(any.clone());
+        let fallback = lists.intern(rules, any.clone());
+        // Each distinct TCP list becomes a row of lists by flags; the table then names rows.
+        let mut rows: HashMap<u32, u32> = HashMap::new();
+        let mut tcp_by_flags = Vec::new();
+        tcp.remap(|list| {
+            let next_row = rows.len() as u32;
+            *rows.entry(list).or_insert_with(|| {
+                let all = lists.lists[list as usize].clone();
+                for key in 0..FLAG_KEYS {
+                    let flags = u8::try_from(key).ok();
+                    let ids = all
+                        .iter()
+                        .copied()
+                        .filter(|&i| match (rules[usize::from(i)].tcp_flags, flags) {
+                            (None, _) => true,
+                            (Some((mask, value)), Some(flags)) => flags & mask == value,
+                            (Some(_), None) => false,
+                        })
+                        .collect();
+                    tcp_by_flags.push(lists.intern(rules, ids));
+                }
+                next_row
+            })
+        });
         Self {
-            lists,
+            lists: lists.lists,
             tcp,
+            tcp_by_flags: tcp_by_flags.into_boxed_slice(),
             udp,
             icmp,
             icmp6,
@@ -105,7 +149,13 @@ impl Index {
     pub(crate) fn candidates(&self, packet: &Packet<'_>) -> &[u16] {
         let key = packet.dst_port();
         let list = match packet.proto {
-            6 => self.tcp.get(key),
+            6 => {
+                let flags = match &packet.transport {
+                    Transport::Tcp(t) => usize::from(t.flags()),
+                    _ => FLAG_KEYS - 1,
+                };
+                self.tcp_by_flags[self.tcp.get(key) as usize * FLAG_KEYS + flags]
+            }
             17 => self.udp.get(key),
             1 => self.icmp.get(key),
             58 => self.icmp6.get(key),
@@ -151,6 +201,12 @@ impl KeyTable {
             lists: specific.into_iter().map(|(_, list)| list).collect(),
             wide,
         }
+    }
+
+    /// Replace every list id the table gives by `f` of it.
+    fn remap(&mut self, mut f: impl FnMut(u32) -> u32) {
+        self.wide = f(self.wide);
+        self.lists.iter_mut().for_each(|list| *list = f(*list));
     }
 
     #[inline]
