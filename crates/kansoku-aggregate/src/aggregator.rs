@@ -187,6 +187,9 @@ pub struct Aggregator {
     src_ports: RunTotals,
     src_rules: RunTotals,
     drain_scratch: pairs::Scratch,
+    /// Sketches of the entries being closed, by entry id; empty between flushes. Kept, so
+    /// that a flush does not allocate and drop one slot per open entry.
+    sketch_slots: Vec<Option<HllSketch>>,
     /// One-entry cache of the last observation key: darknet traffic is dominated by a few
     /// ports, so consecutive packets usually share it.
     last_obs: Option<(ObsKey, u32)>,
@@ -221,6 +224,7 @@ impl Aggregator {
             src_ports: RunTotals::new(),
             src_rules: RunTotals::new(),
             drain_scratch: pairs::Scratch::default(),
+            sketch_slots: Vec::new(),
             last_obs: None,
             last_src: None,
             newest_bin: i64::MIN,
@@ -420,9 +424,12 @@ impl Aggregator {
         });
         if !closed_ids.is_empty() {
             // Indexed by entry id. Every pair in a closed bin's sets belongs to an entry of
-            // that bin (the bin is part of the key), so each pair feeds a closed entry.
-            let mut sketches: Vec<Option<HllSketch>> = Vec::new();
-            sketches.resize_with(self.obs.entries.len(), || None);
+            // that bin (the bin is part of the key), so each pair feeds a closed entry, and
+            // every sketch made here is taken below: the slots are all empty again after.
+            let sketches = &mut self.sketch_slots;
+            if sketches.len() < self.obs.entries.len() {
+                sketches.resize_with(self.obs.entries.len(), || None);
+            }
             // In sorted order, so that the same input gives the same sketch bytes.
             let mut text = String::with_capacity(40);
             let scratch = &mut self.drain_scratch;
@@ -452,6 +459,10 @@ impl Aggregator {
                     destinations: acc.destinations,
                 });
             }
+            debug_assert!(
+                sketches.iter().all(Option::is_none),
+                "a sketch was made for an entry that did not close"
+            );
             // Keys are unique within one flush (one entry per key), so an unstable sort gives
             // the same order, without a stable sort's buffer of these wide rows.
             out.observations
