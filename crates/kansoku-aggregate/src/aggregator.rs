@@ -17,13 +17,15 @@
 //! row for the same key: counts still add up, and sketches still merge, but the exact
 //! `sources`/`destinations` of the two rows must not be added (see docs/schema.md).
 
+use std::net::IpAddr;
+
 use datasketches::hash::value::raw_bytes;
 use datasketches::hll::{HllSketch, HllType};
 use hashbrown::{HashMap, HashSet};
 use kansoku_classify::{Rank, RuleId, SignatureId};
 
 use crate::pairs::{self, PairSet};
-use crate::record::{Addr, PacketRecord, addr_to_ip, push_ip_text};
+use crate::record::{Addr, PacketRecord, addr_to_ip, ipv4_text, push_ip_text};
 use crate::rows::{ObservationRow, PortCount, RuleCount, ScanPattern, ScanShape, SourceRow};
 use crate::runs::{self, Run, RunTotals};
 use crate::windows::{WindowOf, Windows};
@@ -583,10 +585,21 @@ fn new_sketch() -> HllSketch {
 /// Sketches hash the *text* form of the address as raw UTF-8 bytes, the encoding Apache
 /// DataSketches uses for strings in every language: a sketch stored here merges with one that
 /// Spark's `hll_sketch_agg(src)` or Druid builds from the `src` column of the sources table.
+///
+/// IPv4 text goes from a stack buffer straight to the hash: no `String`, no UTF-8 check.
 fn update_sketch(sketch: &mut HllSketch, src: Addr, text: &mut String) {
-    text.clear();
-    push_ip_text(addr_to_ip(src), text);
-    sketch.update(raw_bytes::from_slice(text.as_bytes()));
+    match addr_to_ip(src) {
+        IpAddr::V4(v4) => {
+            let mut buf = [0u8; 15];
+            let len = ipv4_text(v4.octets(), &mut buf);
+            sketch.update(raw_bytes::from_slice(&buf[..len]));
+        }
+        ip @ IpAddr::V6(_) => {
+            text.clear();
+            push_ip_text(ip, text);
+            sketch.update(raw_bytes::from_slice(text.as_bytes()));
+        }
+    }
 }
 
 #[cfg(test)]
