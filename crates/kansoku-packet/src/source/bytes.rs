@@ -90,14 +90,31 @@ impl ByteSource {
     }
 
     /// Offset of the next unconsumed byte, counted in the decompressed input.
+    #[inline]
     pub fn offset(&self) -> u64 {
         self.offset
     }
 
     /// The unconsumed bytes currently available, at least `want` of them unless the input ends
     /// first. `want` must not exceed [`MAX_RECORD`].
+    ///
+    /// Inlined for the mapped case, a slice of the map: it runs once per record.
+    #[inline]
     pub fn fill(&mut self, want: usize) -> io::Result<&[u8]> {
         debug_assert!(want <= MAX_RECORD);
+        // Checked first and borrowed after: a borrow returned from one arm of a match would
+        // still count as held in the arm that calls `fill_other`.
+        if matches!(self.backing, Backing::Mapped(_)) {
+            let Backing::Mapped(map) = &self.backing else {
+                unreachable!("the backing was just checked to be a map")
+            };
+            return Ok(&map[self.offset as usize..]);
+        }
+        self.fill_other(want)
+    }
+
+    #[inline(never)]
+    fn fill_other(&mut self, want: usize) -> io::Result<&[u8]> {
         match &mut self.backing {
             Backing::Empty => Ok(&[]),
             Backing::Mapped(map) => Ok(&map[self.offset as usize..]),
@@ -133,6 +150,7 @@ impl ByteSource {
     }
 
     /// Consume `n` bytes that a preceding [`fill`](Self::fill) made available and return them.
+    #[inline]
     pub fn take(&mut self, n: usize) -> &[u8] {
         let from = self.offset as usize;
         self.offset += n as u64;
@@ -141,8 +159,7 @@ impl ByteSource {
             Backing::Mapped(map) => {
                 let to = from + n;
                 if to - self.hashed >= HASH_CHUNK {
-                    self.hasher.update(&map[self.hashed..to]);
-                    self.hashed = to;
+                    hash_up_to(map, &mut self.hasher, &mut self.hashed, to);
                     release(map, &mut self.released, from);
                 }
                 &map[from..to]
@@ -193,6 +210,14 @@ impl ByteSource {
         }
         (self.hasher.finalize(), failure)
     }
+}
+
+/// Feed the map's bytes up to `to` to the hasher: once per [`HASH_CHUNK`], kept out of the
+/// inlined per-record path.
+#[inline(never)]
+fn hash_up_to(map: &Mmap, hasher: &mut blake3::Hasher, hashed: &mut usize, to: usize) {
+    hasher.update(&map[*hashed..to]);
+    *hashed = to;
 }
 
 /// Page size assumed for releasing: madvise needs page-aligned offsets, and 4 KiB divides every
