@@ -3,7 +3,7 @@
 use std::fmt;
 use std::net::IpAddr;
 
-use kansoku_classify::{RuleId, SignatureId};
+use kansoku_classify::{RuleId, SignatureId, write_port_key};
 
 /// One row of the `observations` table.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -153,7 +153,6 @@ impl PortName {
     /// row.
     pub fn write_to(self, out: &mut String) {
         let PortName(proto, port) = self;
-        let mut digits = itoa::Buffer::new();
         let (name, icmp) = match proto {
             6 => ("tcp/", false),
             17 => ("udp/", false),
@@ -161,18 +160,12 @@ impl PortName {
             58 => ("icmp6/", true),
             p => {
                 out.push_str("proto-");
-                out.push_str(digits.format(p));
+                out.push_str(itoa::Buffer::new().format(p));
                 return;
             }
         };
         out.push_str(name);
-        if icmp {
-            out.push_str(digits.format(port >> 8));
-            out.push('.');
-            out.push_str(digits.format(port & 0xff));
-        } else {
-            out.push_str(digits.format(port));
-        }
+        write_port_key(port, icmp, out);
     }
 }
 

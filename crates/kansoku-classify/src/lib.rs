@@ -26,6 +26,20 @@ use kansoku_packet::decode::{Packet, Transport, tcp_flags};
 pub use networks::Networks;
 pub use rule::Rule;
 
+/// Append a destination port key as the stored names write it: the port, or for ICMP and
+/// ICMPv6 (whose key is `type * 256 + code`) `type.code`. Without `fmt`: the store writes
+/// one or more per row.
+pub fn write_port_key(key: u16, icmp: bool, out: &mut String) {
+    let mut digits = itoa::Buffer::new();
+    if icmp {
+        out.push_str(digits.format(key >> 8));
+        out.push('.');
+        out.push_str(digits.format(key & 0xff));
+    } else {
+        out.push_str(digits.format(key));
+    }
+}
+
 /// A compact signature handle, cheap to copy and hash on the hot path. Named signatures
 /// (from rules) count up from 1; generic ones encode their protocol and port, so they need no
 /// table and no allocation.
@@ -123,8 +137,6 @@ impl Signatures {
             out.push_str(name);
             return;
         }
-        let port = id.0 & 0xffff;
-        let mut digits = itoa::Buffer::new();
         let (prefix, icmp) = match id.0 & !0xffff {
             GENERIC_TCP => ("scan/tcp/", false),
             GENERIC_UDP => ("scan/udp/", false),
@@ -132,13 +144,7 @@ impl Signatures {
             _ => ("scan/icmp6/", true),
         };
         out.push_str(prefix);
-        if icmp {
-            out.push_str(digits.format(port >> 8));
-            out.push('.');
-            out.push_str(digits.format(port & 0xff));
-        } else {
-            out.push_str(digits.format(port));
-        }
+        write_port_key(id.0 as u16, icmp, out);
     }
 
     /// The name of a signature that is not generic, `None` for a generic one.
