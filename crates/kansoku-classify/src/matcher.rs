@@ -1,7 +1,7 @@
 //! Rules compiled into an index so that a packet is tested only against the rules that could
-//! match it: a direct table per TCP/UDP destination port (and per ICMP type) points at the
-//! candidate list for that key, already sorted by priority. No per-packet allocation, no scan
-//! over every rule.
+//! match it: a table per protocol maps the destination port (for ICMP, type and code) to the
+//! candidate list for that key, already sorted by priority, and TCP lists are split further
+//! by the packet's flags. No per-packet allocation, no scan over every rule.
 
 use hashbrown::HashMap;
 
