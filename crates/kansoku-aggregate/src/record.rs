@@ -28,7 +28,7 @@ pub fn addr_to_ip(a: Addr) -> IpAddr {
 }
 
 /// Append the text form of an address to `out`, the same bytes as its `Display`. IPv4
-/// addresses, nearly all of a darknet's sources, are written by hand ([`ipv4_text`], which
+/// addresses, nearly all of a darknet's sources, are written by hand (`ipv4_text`, which
 /// the sketches also hash straight from its buffer): `fmt` took about 3 % of a whole
 /// ingest's time.
 pub fn push_ip_text(ip: IpAddr, out: &mut String) {
