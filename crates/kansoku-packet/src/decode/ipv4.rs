@@ -12,6 +12,7 @@ use super::{Fragment, Malformed, Packet, transport};
 /// first 64-128 bytes; what was captured is still worth decoding, so this is
 /// not malformed). The header checksum is not verified: a telescope counts
 /// what arrives, and corrupt headers are rare enough not to matter.
+#[inline(always)]
 pub(crate) fn decode(buf: &[u8]) -> Result<Packet<'_>, Malformed> {
     match buf.first() {
         None => return Err(Malformed::Ipv4Truncated),

@@ -24,6 +24,7 @@ impl<'a> Tcp<'a> {
     /// past `declared` is a lie ([`Malformed::TcpBadDataOffset`]); one past
     /// `buf` but within `declared` means the snapshot cut the options
     /// ([`Malformed::TcpTruncated`]).
+    #[inline(always)]
     pub(crate) fn parse(buf: &'a [u8], declared: usize) -> Result<Self, Malformed> {
         let (hdr, rest) = buf
             .split_first_chunk::<20>()

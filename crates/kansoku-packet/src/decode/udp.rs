@@ -19,6 +19,7 @@ impl<'a> Udp<'a> {
     /// unknown, e.g. in a first fragment where the UDP length covers the
     /// reassembled datagram). The payload is cut to the UDP length field and
     /// to what was captured; a snaplen-cut datagram is not malformed.
+    #[inline(always)]
     pub(crate) fn parse(buf: &'a [u8], declared: usize) -> Result<Self, Malformed> {
         let (hdr, rest) = buf
             .split_first_chunk::<8>()
