@@ -24,6 +24,7 @@ use datasketches::hll::{HllSketch, HllType};
 use hashbrown::{HashMap, HashSet};
 use kansoku_classify::{Rank, RuleId, SignatureId};
 
+use crate::intervals::Intervals;
 use crate::pairs::{self, PairSet};
 use crate::record::{Addr, PacketRecord, addr_to_ip, ipv4_text, push_ip_text};
 use crate::rows::{ObservationRow, PortCount, RuleCount, ScanPattern, ScanShape, SourceRow};
@@ -108,6 +109,8 @@ struct SrcAcc {
     other_steps: u64,
     /// When the source reached [`TRW_PROBES`] distinct destinations.
     scanner_at_ns: Option<i64>,
+    /// Its distinct IPv4 destinations while they form a few intervals (see [`Intervals`]).
+    dst_seen: Intervals,
 }
 
 /// The exact-count sets of one observation bin.
@@ -184,7 +187,9 @@ pub struct Aggregator {
     bin_sets: Windows<BinSets>,
     src_index: HashMap<SrcKey, u32>,
     srcs: Slab<SrcAcc>,
-    /// (source entry, destination) pairs per open hour: a source entry belongs to one hour.
+    /// (source entry, destination) pairs per open hour that the entries' own intervals cannot
+    /// tell: IPv6 destinations, and IPv4 ones once a source's are too scattered. A source
+    /// entry belongs to one hour.
     src_destinations: Windows<PairSet>,
     src_ports: RunTotals,
     src_rules: RunTotals,
@@ -323,17 +328,21 @@ impl Aggregator {
                     sequential_steps: 0,
                     other_steps: 0,
                     scanner_at_ns: None,
+                    dst_seen: Intervals::new(),
                 });
                 self.src_index.insert(src_key, id);
                 id
             }
         };
         self.last_src = Some((src_key, src_id));
-        let new_src_destination = self
-            .src_destinations
-            .get(src_key.hour)
-            .insert(src_id, r.dst);
         let src = self.srcs.get_mut(src_id);
+        let new_src_destination = match pairs::v4_of(r.dst).and_then(|v4| src.dst_seen.insert(v4)) {
+            Some(new) => new,
+            None => self
+                .src_destinations
+                .get(src_key.hour)
+                .insert(src_id, r.dst),
+        };
         src.first_ns = src.first_ns.min(r.ts_ns);
         src.last_ns = src.last_ns.max(r.ts_ns);
         src.packets += 1;

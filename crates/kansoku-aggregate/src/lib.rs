@@ -3,6 +3,7 @@
 
 mod aggregator;
 mod backscatter;
+mod intervals;
 mod pairs;
 mod record;
 mod rows;

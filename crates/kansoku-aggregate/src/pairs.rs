@@ -79,7 +79,7 @@ pub(crate) struct Scratch {
 
 /// The IPv4 address inside an IPv4-mapped [`Addr`].
 #[inline]
-fn v4_of(addr: Addr) -> Option<u32> {
+pub(crate) fn v4_of(addr: Addr) -> Option<u32> {
     (addr >> 32 == V4_MAPPED >> 32).then_some(addr as u32)
 }
 
