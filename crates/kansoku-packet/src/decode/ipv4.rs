@@ -51,6 +51,7 @@ pub(crate) fn decode(buf: &[u8]) -> Result<Packet<'_>, Malformed> {
     } else {
         total - ihl
     };
+    let transport = transport(proto, payload, declared, fragment)?;
     Ok(Packet {
         src: IpAddr::V4(Ipv4Addr::new(hdr[12], hdr[13], hdr[14], hdr[15])),
         dst: IpAddr::V4(Ipv4Addr::new(hdr[16], hdr[17], hdr[18], hdr[19])),
@@ -61,7 +62,8 @@ pub(crate) fn decode(buf: &[u8]) -> Result<Packet<'_>, Malformed> {
         dont_fragment: frag & 0x4000 != 0,
         fragment,
         proto,
-        transport: transport(proto, payload, declared, fragment)?,
+        transport,
         ip_header,
+        ports: transport.ports(),
     })
 }

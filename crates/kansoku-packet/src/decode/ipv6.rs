@@ -39,6 +39,7 @@ pub(crate) fn decode(buf: &[u8]) -> Result<Packet<'_>, Malformed> {
         usize::from(payload_len).saturating_sub(ext.ext_len)
     };
     let (src, dst) = addrs(hdr);
+    let transport = transport(ext.proto, ext.payload, declared, fragment)?;
     Ok(Packet {
         src,
         dst,
@@ -49,8 +50,9 @@ pub(crate) fn decode(buf: &[u8]) -> Result<Packet<'_>, Malformed> {
         dont_fragment: false,
         fragment,
         proto: ext.proto,
-        transport: transport(ext.proto, ext.payload, declared, fragment)?,
+        transport,
         ip_header: hdr,
+        ports: transport.ports(),
     })
 }
 

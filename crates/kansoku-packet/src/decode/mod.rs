@@ -96,6 +96,10 @@ pub struct Packet<'a> {
     pub transport: Transport<'a>,
     /// The IPv4 header including options, or the fixed 40-byte IPv6 header.
     pub ip_header: &'a [u8],
+    /// [`Packet::src_port`] and [`Packet::dst_port`], read once while decoding: every stage
+    /// asks for them, and going through `transport` each time is a chain of three dependent
+    /// loads and an indirect jump.
+    ports: (u16, u16),
 }
 
 /// Where this packet sits in a fragmented datagram.
@@ -125,21 +129,28 @@ pub enum Transport<'a> {
 impl Packet<'_> {
     /// Destination port for TCP/UDP; `type * 256 + code` for ICMP/ICMPv6, so
     /// that "what was probed" has one column; 0 for [`Transport::Other`].
+    #[inline]
     pub fn dst_port(&self) -> u16 {
-        match &self.transport {
-            Transport::Tcp(t) => t.dst_port(),
-            Transport::Udp(u) => u.dst_port(),
-            Transport::Icmp(i) => u16::from_be_bytes([i.kind(), i.code()]),
-            Transport::Other => 0,
-        }
+        self.ports.1
     }
 
     /// Source port for TCP/UDP, 0 otherwise.
+    #[inline]
     pub fn src_port(&self) -> u16 {
-        match &self.transport {
-            Transport::Tcp(t) => t.src_port(),
-            Transport::Udp(u) => u.src_port(),
-            Transport::Icmp(_) | Transport::Other => 0,
+        self.ports.0
+    }
+}
+
+impl Transport<'_> {
+    /// (source port, destination port) as [`Packet::src_port`] and [`Packet::dst_port`] give
+    /// them.
+    #[inline(always)]
+    fn ports(&self) -> (u16, u16) {
+        match self {
+            Transport::Tcp(t) => (t.src_port(), t.dst_port()),
+            Transport::Udp(u) => (u.src_port(), u.dst_port()),
+            Transport::Icmp(i) => (0, u16::from_be_bytes([i.kind(), i.code()])),
+            Transport::Other => (0, 0),
         }
     }
 }
