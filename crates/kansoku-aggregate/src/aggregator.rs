@@ -37,10 +37,22 @@ const HOUR_NS: i64 = 3_600_000_000_000;
 /// bytes in sparse mode (small bins) and 2 KiB dense.
 pub const HLL_LG_K: u8 = 12;
 
-/// Default cap on open set and map entries (8 bytes for an IPv4 pair, up to 48 for an IPv6
-/// one or a map entry, plus hash-table slack): at most about 300 MiB, keeping an ingest under
-/// its 512 MiB budget however dense an hour is, whatever the address family.
+/// Default cap on open entries, in units of about 50 bytes (an IPv4 pair takes 8 bytes, an
+/// IPv6 one or a run total up to 48, plus hash-table slack): at most about 300 MiB, keeping an
+/// ingest under its 512 MiB budget however dense an hour is, whatever the address family.
 pub const DEFAULT_MAX_OPEN_ENTRIES: usize = 6_000_000;
+
+/// Units an open source entry weighs against the cap. Its slot (208 bytes) and index entry
+/// are only half of it: closing it builds its label, its row (152 bytes and two small
+/// vectors) and the row's Arrow form, all at once for every source of the hour: about 700
+/// bytes. Counted as one unit, a flood of 3 million distinct sources in one hour never hit the
+/// cap and peaked at 2.1 GB; at 24 units, 355 MiB on one thread and 454 MiB on two, where up
+/// to two flushes of rows wait for the writer (`bench/memory.sh`).
+const SOURCE_UNITS: usize = 24;
+
+/// Units an open observation entry weighs: its slot and index entry, and at the flush its
+/// sketch and row.
+const OBSERVATION_UNITS: usize = 6;
 
 /// Largest step past the highest destination so far that still counts as sequential: a walk
 /// that skips a few dead addresses is still a walk.
@@ -546,7 +558,8 @@ impl Aggregator {
         out
     }
 
-    /// Set and map entries currently held: what memory follows.
+    /// Entries currently held, in the cap's units (see [`DEFAULT_MAX_OPEN_ENTRIES`]): what
+    /// memory follows.
     pub fn open_entries(&self) -> usize {
         self.bin_sets
             .values()
@@ -559,8 +572,8 @@ impl Aggregator {
                 .sum::<usize>()
             + self.src_ports.len()
             + self.src_rules.len()
-            + self.obs_index.len()
-            + self.src_index.len()
+            + self.obs_index.len() * OBSERVATION_UNITS
+            + self.src_index.len() * SOURCE_UNITS
     }
 }
 
@@ -707,9 +720,10 @@ mod tests {
             }
             peak = peak.max(agg.open_entries());
         }
-        // Source records hold one hour (36k packets, each a new source-destination pair);
-        // bins hold two minutes. The peak is what an hour holds, not the 144k packets seen.
-        assert!(peak < 50_000, "peak entries {peak}");
+        // Source records hold one hour (5,000 sources, 36k packets, each a new
+        // source-destination pair); bins hold two minutes. The peak is what an hour holds, not
+        // the 144k packets seen.
+        assert!(peak < 5_000 * SOURCE_UNITS + 50_000, "peak entries {peak}");
         assert!(
             agg.obs.entries.len() < 16,
             "slab grew to {}",
@@ -726,7 +740,10 @@ mod tests {
             if agg.add(&rec(i, i as u32, (i * 3) as u32, 80)) {
                 rows.extend(agg.flush_closed().observations);
             }
-            assert!(agg.open_entries() < 10_000 + 6 * (1 << 16));
+            // The cap is checked every 65,536 packets; each adds at most a source, an
+            // observation and a few pairs.
+            let per_packet = SOURCE_UNITS + OBSERVATION_UNITS + 4;
+            assert!(agg.open_entries() < 10_000 + per_packet * (1 << 16));
         }
         rows.extend(agg.flush_all().observations);
         assert!(agg.early_flushes() > 0);
