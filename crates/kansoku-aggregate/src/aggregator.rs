@@ -21,7 +21,7 @@ use std::net::IpAddr;
 
 use datasketches::hash::value::raw_bytes;
 use datasketches::hll::{HllSketch, HllType};
-use hashbrown::{HashMap, HashSet};
+use hashbrown::HashMap;
 use kansoku_classify::{Rank, RuleId, SignatureId};
 
 use crate::intervals::Intervals;
@@ -496,64 +496,73 @@ impl Aggregator {
         let Some(hour_closed) = hour_closed else {
             return out;
         };
-        let mut closed_srcs: HashSet<u32> = HashSet::new();
+        // The closed entries in row order, (hour, address, signature): a source's entries of
+        // one hour are then adjacent, so its label needs no map, and the rows need no sort.
+        // (A map of labels for an hour of millions of sources missed the cache on every probe.)
+        let mut closed: Vec<(i64, IpAddr, SignatureId, u32)> = Vec::new();
         self.src_index.retain(|key, id| {
-            let closed = hour_closed(key.hour);
-            if closed {
-                closed_srcs.insert(*id);
+            let is_closed = hour_closed(key.hour);
+            if is_closed {
+                closed.push((key.hour, addr_to_ip(key.src), key.signature, *id));
             }
-            !closed
+            !is_closed
         });
         self.src_destinations.close(&hour_closed, PairSet::clear);
-        if !closed_srcs.is_empty() {
-            let mut ports = runs::take_closed(&mut self.src_ports, &closed_srcs);
-            let mut rules = runs::take_closed(&mut self.src_rules, &closed_srcs);
-            // A source's label for the hour: the signature of its latest packet of the
-            // highest rank.
-            let mut labels: HashMap<(i64, Addr), (Rank, u64, SignatureId)> = HashMap::new();
-            for &id in &closed_srcs {
-                let acc = self.srcs.get_mut(id);
-                let latest = (acc.rank, acc.last_seq, acc.key.signature);
-                let label = labels.entry((acc.key.hour, acc.key.src)).or_insert(latest);
-                *label = (*label).max(latest);
+        if !closed.is_empty() {
+            closed.sort_unstable();
+            let mut is_closed = vec![false; self.srcs.entries.len()];
+            for &(.., id) in &closed {
+                is_closed[id as usize] = true;
             }
-            for id in closed_srcs {
-                let acc = self.srcs.remove(id);
-                let ports = runs::finish(ports.remove(&id).unwrap_or_default(), acc.ports);
-                let distinct_ports = ports.len() as u64;
-                out.sources.push(SourceRow {
-                    hour_ns: acc.key.hour.saturating_mul(HOUR_NS),
-                    src: addr_to_ip(acc.key.src),
-                    signature: acc.key.signature,
-                    label: labels[&(acc.key.hour, acc.key.src)].2,
-                    first_seen_ns: acc.first_ns,
-                    last_seen_ns: acc.last_ns,
-                    packets: acc.packets,
-                    bytes: acc.bytes,
-                    destinations: acc.destinations,
-                    ports: distinct_ports,
-                    top_ports: ports
-                        .into_iter()
-                        .take(TOP_PORTS)
-                        .map(|(port, packets)| PortCount::new(port, packets))
-                        .collect(),
-                    rules: runs::finish(rules.remove(&id).unwrap_or_default(), acc.rules)
-                        .into_iter()
-                        .map(|(rule, packets)| RuleCount {
-                            rule: RuleId(rule as u16),
-                            packets,
-                        })
-                        .collect(),
-                    ttl_min: acc.ttl_min,
-                    ttl_max: acc.ttl_max,
-                    pattern: ScanPattern::of(&acc),
-                    shape: ScanShape::of(acc.destinations, distinct_ports),
-                    scanner_at_ns: acc.scanner_at_ns,
-                });
+            let mut ports = runs::take_closed(&mut self.src_ports, |id| is_closed[id as usize]);
+            let mut rules = runs::take_closed(&mut self.src_rules, |id| is_closed[id as usize]);
+            for group in closed.chunk_by(|a, b| (a.0, a.1) == (b.0, b.1)) {
+                // A source's label for the hour: the signature of its latest packet of the
+                // highest rank.
+                let label = group
+                    .iter()
+                    .map(|&(.., id)| {
+                        let acc = self.srcs.get_mut(id);
+                        (acc.rank, acc.last_seq, acc.key.signature)
+                    })
+                    .max()
+                    .expect("groups are not empty")
+                    .2;
+                for &(.., src, _, id) in group {
+                    let acc = self.srcs.remove(id);
+                    let ports = runs::finish(ports.remove(&id).unwrap_or_default(), acc.ports);
+                    let distinct_ports = ports.len() as u64;
+                    out.sources.push(SourceRow {
+                        hour_ns: acc.key.hour.saturating_mul(HOUR_NS),
+                        src,
+                        signature: acc.key.signature,
+                        label,
+                        first_seen_ns: acc.first_ns,
+                        last_seen_ns: acc.last_ns,
+                        packets: acc.packets,
+                        bytes: acc.bytes,
+                        destinations: acc.destinations,
+                        ports: distinct_ports,
+                        top_ports: ports
+                            .into_iter()
+                            .take(TOP_PORTS)
+                            .map(|(port, packets)| PortCount::new(port, packets))
+                            .collect(),
+                        rules: runs::finish(rules.remove(&id).unwrap_or_default(), acc.rules)
+                            .into_iter()
+                            .map(|(rule, packets)| RuleCount {
+                                rule: RuleId(rule as u16),
+                                packets,
+                            })
+                            .collect(),
+                        ttl_min: acc.ttl_min,
+                        ttl_max: acc.ttl_max,
+                        pattern: ScanPattern::of(&acc),
+                        shape: ScanShape::of(acc.destinations, distinct_ports),
+                        scanner_at_ns: acc.scanner_at_ns,
+                    });
+                }
             }
-            // Unique keys here too (see the observations above).
-            out.sources
-                .sort_unstable_by_key(|r| (r.hour_ns, r.src, r.signature));
         }
         out
     }

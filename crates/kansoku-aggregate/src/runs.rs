@@ -5,7 +5,7 @@
 //! the entry keeps the current run inline and touches the shared map only when the key
 //! changes: most packets cost no hash probe and no entry allocates anything of its own.
 
-use hashbrown::{HashMap, HashSet};
+use hashbrown::HashMap;
 
 /// Counts of runs that ended, per (entry id, key).
 pub(crate) type RunTotals = HashMap<(u32, u32), u64>;
@@ -38,14 +38,14 @@ impl Run {
     }
 }
 
-/// Remove the totals of the `closed` entries from `totals`, returning them per entry.
+/// Remove the totals of the entries `closed` selects from `totals`, returning them per entry.
 pub(crate) fn take_closed(
     totals: &mut RunTotals,
-    closed: &HashSet<u32>,
+    closed: impl Fn(u32) -> bool,
 ) -> HashMap<u32, Vec<(u32, u64)>> {
     let mut out: HashMap<u32, Vec<(u32, u64)>> = HashMap::new();
     totals.retain(|(id, key), count| {
-        if closed.contains(id) {
+        if closed(*id) {
             out.entry(*id).or_default().push((*key, *count));
             false
         } else {
@@ -82,8 +82,7 @@ mod tests {
         let mut other = Run::empty();
         other.add(8, 80, &mut totals);
         other.add(8, 81, &mut totals);
-        let closed: HashSet<u32> = [7].into_iter().collect();
-        let mut taken = take_closed(&mut totals, &closed);
+        let mut taken = take_closed(&mut totals, |id| id == 7);
         let counts = finish(taken.remove(&7).unwrap_or_default(), run);
         assert_eq!(counts, [(22, 3), (80, 3), (443, 1)]);
         // Entry 8's ended run stays for its own flush.
