@@ -46,7 +46,7 @@ pub const DEFAULT_MAX_OPEN_ENTRIES: usize = 6_000_000;
 /// are only half of it: closing it builds its label, its row (152 bytes and two small
 /// vectors) and the row's Arrow form, all at once for every source of the hour: about 700
 /// bytes. Counted as one unit, a flood of 3 million distinct sources in one hour never hit the
-/// cap and peaked at 2.1 GB; at 24 units, 355 MiB on one thread and 454 MiB on two, where up
+/// cap and peaked at 2.1 GB; at 24 units, 322 MiB on one thread and 436 MiB on two, where up
 /// to two flushes of rows wait for the writer (`bench/memory.sh`).
 const SOURCE_UNITS: usize = 24;
 
