@@ -42,7 +42,7 @@ pub const HLL_LG_K: u8 = 12;
 /// ingest under its 512 MiB budget however dense an hour is, whatever the address family.
 pub const DEFAULT_MAX_OPEN_ENTRIES: usize = 6_000_000;
 
-/// Units an open source entry weighs against the cap. Its slot (208 bytes) and index entry
+/// Units an open source entry weighs against the cap. Its slot (176 bytes) and index entry
 /// are only half of it: closing it builds its label, its row (152 bytes and two small
 /// vectors) and the row's Arrow form, all at once for every source of the hour: about 700
 /// bytes. Counted as one unit, a flood of 3 million distinct sources in one hour never hit the
@@ -91,8 +91,8 @@ struct ObsAcc {
     destinations: u64,
 }
 
+/// What one open source entry has counted; its key (hour, source, signature) lives in the index.
 struct SrcAcc {
-    key: SrcKey,
     first_ns: i64,
     last_ns: i64,
     packets: u64,
@@ -322,7 +322,6 @@ impl Aggregator {
             Some(id) => id,
             None => {
                 let id = self.srcs.insert(SrcAcc {
-                    key: src_key,
                     first_ns: r.ts_ns,
                     last_ns: r.ts_ns,
                     packets: 0,
@@ -521,21 +520,21 @@ impl Aggregator {
                 // highest rank.
                 let label = group
                     .iter()
-                    .map(|&(.., id)| {
+                    .map(|&(_, _, signature, id)| {
                         let acc = self.srcs.get_mut(id);
-                        (acc.rank, acc.last_seq, acc.key.signature)
+                        (acc.rank, acc.last_seq, signature)
                     })
                     .max()
                     .expect("groups are not empty")
                     .2;
-                for &(.., src, _, id) in group {
+                for &(hour, src, signature, id) in group {
                     let acc = self.srcs.remove(id);
                     let ports = runs::finish(ports.remove(&id).unwrap_or_default(), acc.ports);
                     let distinct_ports = ports.len() as u64;
                     out.sources.push(SourceRow {
-                        hour_ns: acc.key.hour.saturating_mul(HOUR_NS),
+                        hour_ns: hour.saturating_mul(HOUR_NS),
                         src,
-                        signature: acc.key.signature,
+                        signature,
                         label,
                         first_seen_ns: acc.first_ns,
                         last_seen_ns: acc.last_ns,
