@@ -10,6 +10,12 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+/// jemalloc instead of glibc's allocator: closing bins builds and drops hundreds of thousands
+/// of rows (sketch bytes, port lists, Arrow buffers), and glibc's free lists and
+/// consolidation took several per cent of an ingest (docs/architecture.md).
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 /// Internet worm observation: count what a darknet receives, per port and signature, and
 /// report it.
 #[derive(Parser, Debug)]
