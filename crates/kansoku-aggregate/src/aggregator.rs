@@ -83,8 +83,8 @@ struct SrcKey {
     signature: SignatureId,
 }
 
+/// What one open observation entry has counted; its key lives in the index.
 struct ObsAcc {
-    key: ObsKey,
     packets: u64,
     bytes: u64,
     sources: u64,
@@ -291,7 +291,6 @@ impl Aggregator {
                     Some(&id) => id,
                     None => {
                         let id = self.obs.insert(ObsAcc {
-                            key: obs_key,
                             packets: 0,
                             bytes: 0,
                             sources: 0,
@@ -436,15 +435,15 @@ impl Aggregator {
 
         // Observations: find the closed entries, build their sketches from the exact source
         // sets (one coupon per distinct source, so no per-packet sketch update is needed).
-        let mut closed_ids: Vec<u32> = Vec::new();
+        let mut closed: Vec<(ObsKey, u32)> = Vec::new();
         self.obs_index.retain(|key, id| {
-            let closed = bin_closed(key.bin);
-            if closed {
-                closed_ids.push(*id);
+            let is_closed = bin_closed(key.bin);
+            if is_closed {
+                closed.push((*key, *id));
             }
-            !closed
+            !is_closed
         });
-        if !closed_ids.is_empty() {
+        if !closed.is_empty() {
             // Indexed by entry id. Every pair in a closed bin's sets belongs to an entry of
             // that bin (the bin is part of the key), so each pair feeds a closed entry, and
             // every sketch made here is taken below: the slots are all empty again after.
@@ -465,15 +464,19 @@ impl Aggregator {
             // Sources may still point at a closed entry as their `last_obs`; the id is about
             // to be recycled, so a new epoch invalidates every `last_obs`.
             self.obs_epoch += 1;
-            closed_ids.sort_unstable();
-            for id in closed_ids {
+            // In row order: the entries are sorted here, as (key, id) pairs, rather than the
+            // wide rows after.
+            closed
+                .sort_unstable_by_key(|(key, _)| (key.bin, key.proto, key.dst_port, key.signature));
+            out.observations.reserve(closed.len());
+            for (key, id) in closed {
                 let acc = self.obs.remove(id);
                 let sketch = sketches[id as usize].take().unwrap_or_else(new_sketch);
                 out.observations.push(ObservationRow {
-                    bin_start_ns: acc.key.bin.saturating_mul(self.bin_ns),
-                    proto: acc.key.proto,
-                    dst_port: acc.key.dst_port,
-                    signature: acc.key.signature,
+                    bin_start_ns: key.bin.saturating_mul(self.bin_ns),
+                    proto: key.proto,
+                    dst_port: key.dst_port,
+                    signature: key.signature,
                     packets: acc.packets,
                     bytes: acc.bytes,
                     sources: acc.sources,
@@ -485,10 +488,6 @@ impl Aggregator {
                 sketches.iter().all(Option::is_none),
                 "a sketch was made for an entry that did not close"
             );
-            // Keys are unique within one flush (one entry per key), so an unstable sort gives
-            // the same order, without a stable sort's buffer of these wide rows.
-            out.observations
-                .sort_unstable_by_key(|r| (r.bin_start_ns, r.proto, r.dst_port, r.signature));
         }
 
         // Sources.
