@@ -207,3 +207,44 @@ fn charts_render_the_store_series_as_svg_and_png() {
         assert!(width >= 800, "{file}: {width} px wide");
     }
 }
+
+/// A host seen under several signatures on one port in one bin counts once in the port's
+/// series (W32/Blaster's capture: 10.234.0.239 on tcp/4444 as blaster, as backscatter and
+/// unclassified in one bin); adding the rows' exact counts had made it three hosts and
+/// raised an onset alert by itself. Needs ../shared/testdata.
+#[test]
+fn a_host_under_three_signatures_of_one_port_is_one_source() {
+    let capture = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/testdata/chrissanders_packets/blaster.pcap");
+    if !capture.exists() {
+        eprintln!("skipping: ../shared/testdata not present");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    run(&["ingest", "--keep-going", "--store", p(&store), p(&capture)]);
+    let out = run(&[
+        "sql",
+        "--store",
+        p(&store),
+        "--format",
+        "csv",
+        "SELECT count(*) FROM observations WHERE proto = 6 AND dst_port = 4444",
+    ]);
+    let rows = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(
+        rows.lines().nth(1),
+        Some("3"),
+        "three signature rows: {rows}"
+    );
+
+    let opened = kansoku_store::Store::open(&store).unwrap();
+    let filter = kansoku_store::ScopeFilter::Port {
+        proto: 6,
+        port: 4444,
+    };
+    let set = kansoku_store::SeriesSet::distinct_sources(&opened, &filter, None, None).unwrap();
+    assert_eq!(set.series.len(), 1, "{:?}", set.series);
+    assert_eq!(set.series[0].1.points.len(), 1, "{:?}", set.series);
+    assert_eq!(set.series[0].1.points[0].1, 1.0, "{:?}", set.series);
+}
