@@ -76,13 +76,17 @@ const PROTO_NAME: &str = "CASE proto WHEN 6 THEN 'tcp' WHEN 17 THEN 'udp' WHEN 1
 impl Report {
     pub fn compute(store: &Store, options: &ReportOptions) -> Result<Self, StoreError> {
         let query = Query::new(store)?;
-        let window = |column: &str| {
+        // Observation rows are chosen by their bin. Source rows cover an hour each: one
+        // counts if the source's activity in that hour (first to last packet) meets the
+        // window, so a window of ten minutes still finds the sources active in it. For
+        // windows of whole hours this is the same as selecting rows by `hour`.
+        let window = |first: &str, last: &str| {
             let mut clauses = Vec::new();
             if let Some(from) = &options.from {
-                clauses.push(format!("{column} >= '{from}'"));
+                clauses.push(format!("{last} >= '{from}'"));
             }
             if let Some(to) = &options.to {
-                clauses.push(format!("{column} < '{to}'"));
+                clauses.push(format!("{first} < '{to}'"));
             }
             if clauses.is_empty() {
                 String::new()
@@ -90,8 +94,8 @@ impl Report {
                 format!("WHERE {}", clauses.join(" AND "))
             }
         };
-        let obs = window("bin_start");
-        let src = window("hour");
+        let obs = window("bin_start", "bin_start");
+        let src = window("first_seen", "last_seen");
         let top = options.top;
         let bin = store.meta().bin_seconds;
         let port = format!(

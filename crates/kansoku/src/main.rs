@@ -8,7 +8,7 @@ mod time;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 /// jemalloc instead of glibc's allocator: closing bins builds and drops hundreds of thousands
 /// of rows (sketch bytes, port lists, Arrow buffers), and glibc's free lists and
@@ -56,8 +56,29 @@ enum Command {
     Demo(cmd::demo::DemoArgs),
 }
 
+impl Command {
+    /// The `--from`/`--to` period of the commands that take one.
+    fn period(&self) -> Option<(&Option<String>, &Option<String>)> {
+        match self {
+            Command::Report(a) => Some((&a.from, &a.to)),
+            Command::Alerts(a) => Some((&a.from, &a.to)),
+            Command::Chart(a) => Some((&a.from, &a.to)),
+            Command::Owners(a) => Some((&a.from, &a.to)),
+            Command::Estimate(a) => Some((&a.from, &a.to)),
+            _ => None,
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some((from, to)) = cli.command.period()
+        && let Err(message) = time::check_period(from, to)
+    {
+        Cli::command()
+            .error(clap::error::ErrorKind::ArgumentConflict, message)
+            .exit();
+    }
     let result = match cli.command {
         Command::Ingest(args) => cmd::ingest::run(args),
         Command::Report(args) => cmd::report::run(args),

@@ -62,6 +62,19 @@ pub fn unix_seconds(rfc3339: &Option<String>) -> Option<i64> {
     })
 }
 
+/// A period whose end is not after its start selects nothing: say so instead of printing an
+/// empty answer that reads as "nothing happened".
+pub fn check_period(from: &Option<String>, to: &Option<String>) -> Result<(), String> {
+    match (unix_seconds(from), unix_seconds(to)) {
+        (Some(f), Some(t)) if f >= t => Err(format!(
+            "--from {} is not before --to {}: the period is empty",
+            from.as_deref().unwrap_or_default(),
+            to.as_deref().unwrap_or_default()
+        )),
+        _ => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -93,5 +106,15 @@ mod tests {
             rfc3339(1_060_618_200_000_000_000),
             "2003-08-11T16:10:00.000000Z"
         );
+    }
+
+    #[test]
+    fn a_period_must_end_after_it_starts() {
+        let at = |t: &str| Some(parse_time(t).unwrap());
+        assert!(check_period(&at("2009-01-16"), &at("2009-01-17")).is_ok());
+        assert!(check_period(&at("2009-01-16"), &None).is_ok());
+        let err = check_period(&at("2009-01-17"), &at("2009-01-16")).unwrap_err();
+        assert!(err.contains("is not before --to"), "{err}");
+        assert!(check_period(&at("2009-01-16"), &at("2009-01-16")).is_err());
     }
 }

@@ -497,6 +497,48 @@ fn report_formats() {
     ]);
     let report: Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert!(report["summary"][0]["packets"].is_null());
+
+    // Ten minutes inside an hour still count the sources active in them (source rows are
+    // hourly), and no more than the whole hour has.
+    let window = |from: &str, to: &str| {
+        let out = run(&[
+            "report",
+            "--store",
+            p(&store),
+            "--format",
+            "json",
+            "--from",
+            from,
+            "--to",
+            to,
+        ]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let report: Value = serde_json::from_str(&stdout(&out)).unwrap();
+        report["summary"][0]["sources"].as_u64().unwrap()
+    };
+    let ten_minutes = window("2003-08-11 20:40", "2003-08-11 20:50");
+    let hour = window("2003-08-11 20:00", "2003-08-11 21:00");
+    assert!(
+        ten_minutes > 0 && ten_minutes <= hour,
+        "{ten_minutes} of {hour}"
+    );
+
+    // A period that ends before it starts is a usage error, not an empty report.
+    let out = run(&[
+        "report",
+        "--store",
+        p(&store),
+        "--from",
+        "2003-08-12",
+        "--to",
+        "2003-08-11",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("is not before --to"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
