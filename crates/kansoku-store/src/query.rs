@@ -13,6 +13,7 @@ use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{
     ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
 };
+use datafusion::execution::context::SQLOptions;
 use datafusion::prelude::{SessionConfig, SessionContext};
 
 use crate::schema::Table;
@@ -78,10 +79,16 @@ impl Query {
         Ok(Self { ctx, runtime })
     }
 
-    /// Run one SQL statement and collect its result.
+    /// Run one SQL query and collect its result. Queries only: `COPY ... TO` (which writes
+    /// files), `CREATE`, `DROP`, `INSERT` and `SET` are refused, so that reading a store can
+    /// never write anywhere or change what later queries see.
     pub fn sql(&self, sql: &str) -> Result<Vec<RecordBatch>, StoreError> {
+        let read_only = SQLOptions::new()
+            .with_allow_ddl(false)
+            .with_allow_dml(false)
+            .with_allow_statements(false);
         self.runtime.block_on(async {
-            let frame = self.ctx.sql(sql).await?;
+            let frame = self.ctx.sql_with_options(sql, read_only).await?;
             Ok(frame.collect().await?)
         })
     }
@@ -170,6 +177,25 @@ mod tests {
         let values = cast.as_any().downcast_ref::<StringArray>().expect("text");
         assert_eq!(values.len(), 1);
         values.value(0).to_owned()
+    }
+
+    #[test]
+    fn queries_cannot_write_files_or_change_tables() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Store::open_for_writing(dir.path(), None).expect("store");
+        let query = Query::new(&store).expect("query");
+        let copy = dir.path().join("copy.csv");
+        for statement in [
+            format!("COPY (SELECT 1) TO '{}'", copy.display()),
+            "DROP TABLE observations".to_owned(),
+            "CREATE TABLE t AS SELECT 1".to_owned(),
+            "INSERT INTO observations SELECT * FROM observations".to_owned(),
+            "SET datafusion.execution.batch_size = 1".to_owned(),
+        ] {
+            assert!(query.sql(&statement).is_err(), "{statement} was run");
+        }
+        assert!(!copy.exists());
+        assert!(query.sql("SELECT count(*) FROM observations").is_ok());
     }
 
     #[test]

@@ -16,7 +16,8 @@ pub struct SqlArgs {
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
     /// The statement, e.g. "SELECT dst_port, sum(packets) FROM observations GROUP BY 1".
-    /// Tables: observations, sources (see docs/schema.md).
+    /// Tables: observations, sources, backscatter, alerts (see docs/schema.md). Queries only:
+    /// COPY, CREATE, DROP, INSERT and SET are refused.
     pub query: String,
 }
 
