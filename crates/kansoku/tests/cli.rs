@@ -561,6 +561,15 @@ fn usage_errors_exit_with_2_and_store_errors_with_1() {
     let out = run(&["ingest", "--store", p(dir.path()), "--bin", "7m", "x.pcap"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("does not divide an hour"));
+    let out = run(&[
+        "ingest",
+        "--store",
+        p(dir.path()),
+        "--threads",
+        "0",
+        "x.pcap",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
 }
 
 /// The demo prints the report, the alerts and the estimate, writes the chart, then serves

@@ -44,7 +44,8 @@ pub struct IngestArgs {
     /// are labelled `research-scanner`, a benign label, instead of by the rules.
     #[arg(long, value_name = "FILE")]
     pub research_networks: Option<PathBuf>,
-    /// Silently skip inputs whose content is already in the store instead of refusing them.
+    /// Skip inputs whose content is already in the store (one line each, exit code 0)
+    /// instead of refusing them.
     #[arg(long)]
     pub skip_known: bool,
     /// Exit with 0 even when inputs had faults (the faults are still reported and recorded).
@@ -54,7 +55,7 @@ pub struct IngestArgs {
     /// aggregation/writing. The alert refresh after the ingest keeps to as many.
     /// [default: all cores]
     #[arg(long)]
-    pub threads: Option<usize>,
+    pub threads: Option<NonZeroUsize>,
     /// Capture files (pcap, pcapng, optionally .gz/.zst), directories (read recursively), or
     /// `-` for stdin.
     #[arg(required = true)]
@@ -79,7 +80,8 @@ pub fn run(args: IngestArgs) -> Result<bool> {
     }
     let threads = args
         .threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+        .or_else(|| std::thread::available_parallelism().ok())
+        .map_or(1, NonZeroUsize::get);
     let rule_files: Vec<&Path> = args.rules.iter().map(PathBuf::as_path).collect();
     let classifier = if args.no_rules {
         Classifier::from_sources(&[])?
@@ -129,11 +131,13 @@ pub fn run(args: IngestArgs) -> Result<bool> {
         let since_s = since_ns.div_euclid(1_000_000_000);
         let fresh = alerting::refresh(&run.store, since_s, &AlertConfig::default())
             .context("updating the alerts table")?;
-        if !fresh.is_empty() {
+        let raised = fresh.iter().map(|a| a.at_s);
+        if let (Some(first), Some(last)) = (raised.clone().min(), raised.max()) {
             eprintln!(
-                "{} outbreak alert(s) from {} on: see `kansoku alerts --store {}`",
+                "{} outbreak alert(s) raised between {} and {}: see `kansoku alerts --store {}`",
                 fresh.len(),
-                rfc3339(since_ns),
+                rfc3339(first.saturating_mul(1_000_000_000)),
+                rfc3339(last.saturating_mul(1_000_000_000)),
                 args.store.display()
             );
         }
@@ -284,7 +288,7 @@ fn report_known(label: &str, known: &ManifestEntry, skip: bool, tally: &mut Tall
         eprintln!(
             "{label}: refused: the same content was already ingested as {} on {} (ingest {}); \
              counting it again would double every figure. Use --skip-known to skip such inputs \
-             quietly.",
+             without failing.",
             known.input, known.ingested_at, known.id
         );
     }
