@@ -6,7 +6,11 @@ mod common;
 
 use common::*;
 use kansoku_packet::decode::LinkType;
-use kansoku_packet::source::{Compression, Container, Fault, FaultKind, Link};
+use std::io::Write;
+
+use kansoku_packet::source::{
+    CaptureReader, Compression, Container, Fault, FaultKind, Link, prefix_hashes,
+};
 
 const ETH: Link = Link::Known(LinkType::Ethernet);
 
@@ -78,6 +82,42 @@ fn pcap_truncated_mid_record() {
     );
     assert_eq!(out.summary.bytes_read, at[3] as u64);
     assert_eq!(out.summary.content_hash, blake3::hash(&bytes[..cut]));
+}
+
+/// A capture copied while still being written, then copied again complete: the complete copy
+/// starts with what the truncated one counted (same prefix hash), and resuming it after that
+/// prefix gives exactly the records the truncated copy missed; for pcapng too, whose
+/// interface block lies before the cut.
+#[test]
+fn a_complete_copy_resumes_after_what_a_truncated_one_counted() {
+    for (bytes, at) in [pcap_n(6), pcapng_n(Order::Be, 6)] {
+        let cut = at[3] + 20;
+        let truncated = read_both(&bytes[..cut]);
+        let counted = truncated.summary.bytes_read;
+        assert_eq!(counted, at[3] as u64);
+
+        let dir = tempfile::tempdir().unwrap();
+        let (whole, gz) = (dir.path().join("whole"), dir.path().join("whole.gz"));
+        std::fs::write(&whole, &bytes).unwrap();
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        enc.write_all(&bytes).unwrap();
+        std::fs::write(&gz, enc.finish().unwrap()).unwrap();
+        for path in [&whole, &gz] {
+            let long = bytes.len() as u64 + 1;
+            let hashes = prefix_hashes(path, &[counted, long, 0]).unwrap();
+            assert_eq!(hashes[0], Some(blake3::hash(&bytes[..at[3]])));
+            assert_eq!(hashes[1], None, "content shorter than asked");
+            assert_eq!(hashes[2], Some(blake3::hash(b"")));
+
+            let mut reader = CaptureReader::open(path).unwrap();
+            reader.resume_at(counted);
+            let rest = drain(reader);
+            assert!(rest.faults().is_empty(), "{:?}", rest.faults());
+            let datas: Vec<Vec<u8>> = rest.frames.iter().map(|f| f.data.clone()).collect();
+            assert_eq!(datas, (3..6).map(eth_udp).collect::<Vec<_>>());
+            assert_eq!(rest.summary.content_hash, blake3::hash(&bytes));
+        }
+    }
 }
 
 #[test]

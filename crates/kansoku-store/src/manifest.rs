@@ -54,6 +54,23 @@ pub struct ManifestEntry {
     /// Rows of the `backscatter` table (absent in manifests written before it existed).
     #[serde(default)]
     pub backscatter_rows: u64,
+    /// When a fatal fault stopped the read: BLAKE3 (hex) of the content up to `bytes_read`,
+    /// what this ingest counted. A later input starting with the same bytes (the complete
+    /// copy of a capture copied while still being written) is resumed after them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub counted_hash: Option<String>,
+    /// The earlier ingest whose counted bytes this input starts with, and the offset after
+    /// which this one began counting.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resumes: Option<Resume>,
+}
+
+/// Where a resumed input began counting (see [`ManifestEntry::resumes`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Resume {
+    /// Id of the ingest that counted the bytes before `offset`.
+    pub ingest: String,
+    pub offset: u64,
 }
 
 /// A fault as the manifest keeps it.

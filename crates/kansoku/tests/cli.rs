@@ -432,6 +432,45 @@ fn a_late_packet_for_a_closed_day_lands_in_a_second_file_of_that_day() {
     }
 }
 
+/// A capture copied while still being written is ingested with a fault; its complete copy
+/// then counts only the records after what the first one counted, so the store holds each
+/// packet once. Copying it again is refused as known.
+#[test]
+fn a_complete_copy_after_a_truncated_one_counts_each_packet_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let (pcap, _) = simulate(dir.path(), 41);
+    let bytes = fs::read(&pcap).unwrap();
+    let partial = dir.path().join("partial.pcap");
+    fs::write(&partial, &bytes[..bytes.len() / 2 + 7]).unwrap();
+    let (store, whole_only) = (dir.path().join("store"), dir.path().join("whole-only"));
+
+    let out = run(&["ingest", "--store", p(&store), p(&partial)]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let counted = total_packets(&store);
+    let out = run(&["ingest", "--store", p(&store), p(&pcap)]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("counting only the records after them"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        run(&["ingest", "--store", p(&whole_only), p(&pcap)])
+            .status
+            .success()
+    );
+    assert!(counted > 0 && counted < total_packets(&whole_only));
+    assert_eq!(total_packets(&store), total_packets(&whole_only));
+
+    let entries = manifest(&store)["entries"].as_array().unwrap().clone();
+    let offset = entries[0]["bytes_read"].as_u64().unwrap();
+    assert!(entries[0]["counted_hash"].is_string());
+    assert_eq!(entries[1]["resumes"]["ingest"], entries[0]["id"]);
+    assert_eq!(entries[1]["resumes"]["offset"].as_u64(), Some(offset));
+    let out = run(&["ingest", "--store", p(&store), p(&pcap)]);
+    assert!(stderr(&out).contains("refused"), "{}", stderr(&out));
+}
+
 #[test]
 fn report_formats() {
     let dir = tempfile::tempdir().unwrap();

@@ -13,4 +13,6 @@ mod reader;
 pub use fault::{Fault, FaultKind};
 pub use inputs::{Input, expand_inputs};
 pub use pcapng::Link;
-pub use reader::{CaptureReader, Compression, Container, Frame, REORDER_TOLERANCE_NS, ReadSummary};
+pub use reader::{
+    CaptureReader, Compression, Container, Frame, REORDER_TOLERANCE_NS, ReadSummary, prefix_hashes,
+};

@@ -83,6 +83,8 @@ pub struct CaptureReader {
     /// The latest timestamp so far: order is judged against it, not the previous frame.
     latest_ts: i64,
     frames: u64,
+    /// Records starting before this offset are skipped (see [`resume_at`](Self::resume_at)).
+    resume_at: u64,
 }
 
 impl CaptureReader {
@@ -142,7 +144,15 @@ impl CaptureReader {
             last_ts: i64::MIN,
             latest_ts: i64::MIN,
             frames: 0,
+            resume_at: 0,
         }
+    }
+
+    /// Skip the records that start before `offset` of the (decompressed) content: an earlier
+    /// ingest, stopped by a fault there, counted them (see [`prefix_hashes`]). Headers and
+    /// interface blocks before it are still read.
+    pub fn resume_at(&mut self, offset: u64) {
+        self.resume_at = offset;
     }
 
     /// Faults recorded so far.
@@ -157,17 +167,25 @@ impl CaptureReader {
     pub fn next_frame(&mut self) -> Option<Frame<'_>> {
         // Headers are parsed into plain values first, so the returned slice is the only
         // borrow of `self.bytes` that escapes.
-        let at = match &self.state {
-            State::Pcap(header, link) => {
-                let (header, link) = (*header, *link);
-                self.next_pcap_record(&header, link)?
+        let at = loop {
+            let at = match &self.state {
+                State::Pcap(header, link) => {
+                    let (header, link) = (*header, *link);
+                    self.next_pcap_record(&header, link)?
+                }
+                State::Pcapng { .. } => self.next_pcapng_packet()?,
+                State::Start => {
+                    self.read_file_header();
+                    continue;
+                }
+                State::Done => return None,
+            };
+            if self.bytes.offset() >= self.resume_at {
+                break at;
             }
-            State::Pcapng { .. } => self.next_pcapng_packet()?,
-            State::Start => {
-                self.read_file_header();
-                return self.next_frame();
-            }
-            State::Done => return None,
+            // Counted by the earlier ingest this input resumes.
+            self.latest_ts = self.latest_ts.max(at.ts_ns);
+            self.bytes.take(at.record_len);
         };
         if at.ts_ns < self.latest_ts.saturating_sub(REORDER_TOLERANCE_NS) {
             self.faults
@@ -575,6 +593,44 @@ const SHORT_PACKET_BLOCK: FaultKind = FaultKind::BadPacketBlock {
 const CAPLEN_PAST_BLOCK: FaultKind = FaultKind::BadPacketBlock {
     reason: "captured length runs past the end of its block",
 };
+
+/// BLAKE3 of the first `lengths[i]` bytes of a file's (decompressed) content, for each `i`;
+/// `None` where the content is shorter. One pass, as far as the longest length.
+///
+/// An ingest that stopped at a fatal fault keeps the hash of what it counted; a later input
+/// whose content starts with those same bytes (the complete copy of a capture that was copied
+/// while still being written) is resumed after them instead of counted twice.
+pub fn prefix_hashes(path: &Path, lengths: &[u64]) -> io::Result<Vec<Option<blake3::Hash>>> {
+    let mut file = File::open(path)?;
+    let mut head = [0u8; 4];
+    let n = read_up_to(&mut file, &mut head)?;
+    let compression = sniff_compression(&head[..n]);
+    let file = BufReader::with_capacity(1 << 20, File::open(path)?);
+    let mut stream: Box<dyn Read> = match compression {
+        Compression::None => Box::new(file),
+        Compression::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(file)),
+        Compression::Zstd => Box::new(zstd::stream::read::Decoder::with_buffer(file)?),
+    };
+    let mut order: Vec<usize> = (0..lengths.len()).collect();
+    order.sort_unstable_by_key(|&i| lengths[i]);
+    let mut hashes = vec![None; lengths.len()];
+    let mut hasher = blake3::Hasher::new();
+    let mut hashed = 0u64;
+    let mut buf = vec![0u8; 1 << 20];
+    for i in order {
+        while hashed < lengths[i] {
+            let want = usize::try_from(lengths[i] - hashed).map_or(buf.len(), |w| w.min(buf.len()));
+            let got = read_up_to(&mut stream, &mut buf[..want])?;
+            if got == 0 {
+                return Ok(hashes);
+            }
+            hasher.update(&buf[..got]);
+            hashed += got as u64;
+        }
+        hashes[i] = Some(hasher.finalize());
+    }
+    Ok(hashes)
+}
 
 fn sniff_compression(head: &[u8]) -> Compression {
     if head.starts_with(&GZIP_MAGIC) {

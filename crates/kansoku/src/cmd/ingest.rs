@@ -12,9 +12,9 @@ use kansoku_analyse::alerts::AlertConfig;
 use kansoku_classify::{Classifier, Networks, Signatures};
 use kansoku_packet::decode::Malformed;
 use kansoku_packet::source::{
-    CaptureReader, Compression, Container, Fault, FaultKind, Input, expand_inputs,
+    CaptureReader, Compression, Container, Fault, FaultKind, Input, expand_inputs, prefix_hashes,
 };
-use kansoku_store::{FaultRecord, ManifestEntry, Store};
+use kansoku_store::{FaultRecord, Manifest, ManifestEntry, Resume, Store};
 
 use crate::alerting;
 use crate::pipeline::{self, DecodeStats, Processed};
@@ -202,7 +202,7 @@ impl Run<'_> {
             Input::File(path) => CaptureReader::open(path),
             Input::Stdin => CaptureReader::from_reader(Box::new(std::io::stdin())),
         };
-        let reader = match reader {
+        let mut reader = match reader {
             Ok(reader) => reader,
             Err(e) => {
                 // Unreadable: recorded, so the manifest says what happened to every input.
@@ -229,6 +229,19 @@ impl Run<'_> {
                 return Ok(());
             }
         };
+        let resumes = match input {
+            Input::File(path) => resumed_prefix(store.manifest(), path),
+            Input::Stdin => None,
+        };
+        if let Some((known, resume)) = &resumes {
+            eprintln!(
+                "{label}: its first {} bytes are what {} counted (ingest {}, stopped by a fault \
+                 there); counting only the records after them",
+                resume.offset, known.input, known.id
+            );
+            reader.resume_at(resume.offset);
+        }
+        let resumes = resumes.map(|(_, resume)| resume);
         let mut staging = store.stage(&args.sensor, classifier.signatures().clone())?;
         let bar = progress_bar(size, &label);
         let tick = |frames: u64| {
@@ -253,7 +266,16 @@ impl Run<'_> {
             eprintln!("{label}: {fault}");
         }
         let faulty = !read.faults.is_empty();
-        let entry = manifest_entry(label.clone(), args, size, hash, &stats, &read);
+        let mut entry = manifest_entry(label.clone(), args, size, hash, &stats, &read);
+        entry.resumes = resumes;
+        if let Input::File(path) = input
+            && read.faults.iter().any(|f| f.kind.is_fatal())
+        {
+            entry.counted_hash = prefix_hashes(path, &[read.bytes_read])
+                .ok()
+                .and_then(|hashes| hashes[0])
+                .map(|h| h.to_hex().to_string());
+        }
         store.commit(staging, entry)?;
         let malformed: u64 = stats.malformed.iter().sum();
         eprintln!(
@@ -277,6 +299,36 @@ impl Run<'_> {
         tally.faulty += usize::from(faulty);
         Ok(())
     }
+}
+
+/// The earlier ingest, stopped by a fatal fault, whose counted bytes `path` starts with (the
+/// longest such prefix), and where to resume. Inputs that cannot be read here are read (and
+/// their faults reported) by the ingest itself, so errors only mean "no resume".
+fn resumed_prefix<'m>(manifest: &'m Manifest, path: &Path) -> Option<(&'m ManifestEntry, Resume)> {
+    let stopped: Vec<&ManifestEntry> = manifest
+        .entries
+        .iter()
+        .filter(|e| e.counted_hash.is_some())
+        .collect();
+    if stopped.is_empty() {
+        return None;
+    }
+    let lengths: Vec<u64> = stopped.iter().map(|e| e.bytes_read).collect();
+    let hashes = prefix_hashes(path, &lengths).ok()?;
+    stopped
+        .into_iter()
+        .zip(hashes)
+        .filter(|(e, hash)| {
+            hash.is_some_and(|h| e.counted_hash.as_deref() == Some(h.to_hex().as_str()))
+        })
+        .max_by_key(|(e, _)| e.bytes_read)
+        .map(|(e, _)| {
+            let resume = Resume {
+                ingest: e.id.clone(),
+                offset: e.bytes_read,
+            };
+            (e, resume)
+        })
 }
 
 fn report_known(label: &str, known: &ManifestEntry, skip: bool, tally: &mut Tally) {
