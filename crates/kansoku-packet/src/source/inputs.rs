@@ -52,10 +52,26 @@ fn looks_like_capture(path: &Path) -> bool {
     }
 }
 
+/// Whether the file name ends in a capture extension, possibly followed by `.gz` or `.zst`.
+fn named_like_capture(path: &Path) -> bool {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    let name = name
+        .strip_suffix(".gz")
+        .or_else(|| name.strip_suffix(".zst"))
+        .unwrap_or(&name);
+    [".pcap", ".pcapng", ".cap"]
+        .iter()
+        .any(|ext| name.ends_with(ext))
+}
+
 /// Expand arguments into inputs. Files named explicitly are always read (a wrong one then gets
-/// a clear fault); files found inside directories are read only when their first bytes are a
-/// capture or compression magic, and the others are returned as skipped so the caller can say
-/// so.
+/// a clear fault); files found inside directories are read when their first bytes are a
+/// capture or compression magic or their name says capture (`.pcap`, `.pcapng`, `.cap`, also
+/// compressed: a broken one is then a fault, not a silent skip), and the others are returned
+/// as skipped so the caller can say so.
 pub fn expand_inputs(args: &[PathBuf]) -> (Vec<Input>, Vec<PathBuf>) {
     let mut inputs = Vec::new();
     let mut skipped = Vec::new();
@@ -87,7 +103,7 @@ fn walk(dir: &Path, inputs: &mut Vec<Input>, skipped: &mut Vec<PathBuf>) {
     for (path, is_dir) in entries {
         if is_dir {
             walk(&path, inputs, skipped);
-        } else if path.is_file() && looks_like_capture(&path) {
+        } else if path.is_file() && (looks_like_capture(&path) || named_like_capture(&path)) {
             inputs.push(Input::File(path));
         } else {
             skipped.push(path);
@@ -108,13 +124,18 @@ mod tests {
         fs::write(dir.path().join("a.pcapng"), [0x0a, 0x0d, 0x0d, 0x0a]).unwrap();
         fs::write(dir.path().join("c.gz"), [0x1f, 0x8b, 8, 0]).unwrap();
         fs::write(dir.path().join("README"), b"hello").unwrap();
+        // Named as captures but broken: read, so that their faults are reported.
+        fs::write(dir.path().join("bad.pcap"), b"not a capture").unwrap();
+        fs::write(dir.path().join("empty.PCAP.gz"), b"").unwrap();
         let (inputs, skipped) = expand_inputs(&[dir.path().to_path_buf(), PathBuf::from("-")]);
         assert_eq!(
             inputs,
             vec![
                 Input::File(dir.path().join("a.pcapng")),
                 Input::File(sub.join("x.pcap")),
+                Input::File(dir.path().join("bad.pcap")),
                 Input::File(dir.path().join("c.gz")),
+                Input::File(dir.path().join("empty.PCAP.gz")),
                 Input::Stdin,
             ]
         );
