@@ -34,7 +34,9 @@ pub struct EvaluateArgs {
 #[derive(Debug, Serialize, PartialEq)]
 pub struct ClassScore {
     pub class: String,
-    pub precision: f64,
+    /// `None` when no source was predicted as this class: there is nothing to be precise
+    /// about, and 1.0 would read as a perfect score next to a recall of 0.
+    pub precision: Option<f64>,
     pub recall: f64,
     /// Sources whose true class this is.
     pub support: u64,
@@ -81,11 +83,12 @@ pub fn evaluate(
             let hits = row.and_then(|r| r.get(class)).copied().unwrap_or(0);
             let support: u64 = row.map_or(0, |r| r.values().sum());
             let predicted_as: u64 = confusion.values().filter_map(|r| r.get(class)).sum();
-            let ratio = |a: u64, b: u64| if b == 0 { 1.0 } else { a as f64 / b as f64 };
+            let ratio = |a: u64, b: u64| (b > 0).then(|| a as f64 / b as f64);
             ClassScore {
                 class: class.clone(),
                 precision: ratio(hits, predicted_as),
-                recall: ratio(hits, support),
+                // Every class comes from the truth, so its support is at least 1.
+                recall: ratio(hits, support).unwrap_or(0.0),
                 support,
             }
         })
@@ -155,8 +158,8 @@ fn print(e: &Evaluation, format: Format) -> Result<()> {
         Format::Csv => {
             writeln!(out, "class,precision,recall,support")?;
             for c in &e.classes {
-                let (p, r) = (c.precision, c.recall);
-                writeln!(out, "{},{p:.4},{r:.4},{}", c.class, c.support)?;
+                let p = c.precision.map_or(String::new(), |p| format!("{p:.4}"));
+                writeln!(out, "{},{p},{:.4},{}", c.class, c.recall, c.support)?;
             }
         }
         Format::Table => {
@@ -167,8 +170,12 @@ fn print(e: &Evaluation, format: Format) -> Result<()> {
                 "class", "precision", "recall", "support"
             )?;
             for c in &e.classes {
-                let (p, r) = (c.precision, c.recall);
-                writeln!(out, "{:<14} {p:>9.4} {r:>9.4} {:>8}", c.class, c.support)?;
+                let p = c.precision.map_or("n/a".to_owned(), |p| format!("{p:.4}"));
+                writeln!(
+                    out,
+                    "{:<14} {p:>9} {:>9.4} {:>8}",
+                    c.class, c.recall, c.support
+                )?;
             }
             writeln!(out, "\nconfusion (truth -> predicted: sources)")?;
             for (truth, row) in &e.confusion {
@@ -203,9 +210,9 @@ mod tests {
         let e = evaluate(&truth, &predicted);
         let blaster = &e.classes[0];
         assert_eq!((blaster.class.as_str(), blaster.support), ("blaster", 2));
-        assert_eq!((blaster.precision, blaster.recall), (0.5, 0.5));
+        assert_eq!((blaster.precision, blaster.recall), (Some(0.5), 0.5));
         let welchia = e.classes.iter().find(|c| c.class == "welchia").unwrap();
-        assert_eq!(welchia.recall, 0.0);
+        assert_eq!((welchia.precision, welchia.recall), (None, 0.0));
         assert_eq!(e.confusion["welchia"]["missing"], 1);
         assert_eq!(e.confusion["blaster"]["scan"], 1);
         assert_eq!(predicted_class("scan/tcp/22"), "scan");
