@@ -20,7 +20,7 @@ pub struct ReportOptions {
     pub from: Option<String>,
     /// Exclusive upper bound, RFC 3339 UTC.
     pub to: Option<String>,
-    /// Rows in the "top" sections.
+    /// Rows in each ranked section (protocols, top ports, signatures, top sources).
     pub top: usize,
 }
 
@@ -120,7 +120,7 @@ impl Report {
                     "SELECT {PROTO_NAME} AS protocol, sum(packets) AS packets, \
                      sum(bytes) AS bytes, hll_count(sources_hll) AS sources_est, \
                      max(sources) AS peak_sources_per_bin \
-                     FROM observations {obs} GROUP BY proto ORDER BY packets DESC, proto"
+                     FROM observations {obs} GROUP BY proto ORDER BY packets DESC, proto LIMIT {top}"
                 ),
             ),
             (
@@ -137,7 +137,8 @@ impl Report {
                 "signatures",
                 format!(
                     "SELECT signature, sum(packets) AS packets, count(DISTINCT src) AS sources \
-                     FROM sources {src} GROUP BY signature ORDER BY packets DESC, signature"
+                     FROM sources {src} GROUP BY signature ORDER BY packets DESC, signature \
+                     LIMIT {top}"
                 ),
             ),
             (

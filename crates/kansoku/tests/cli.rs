@@ -509,6 +509,17 @@ fn report_formats() {
     ]);
     let csv = stdout(&out);
     assert!(csv.starts_with("# summary\n"), "{csv}");
+    // --top bounds every ranked section.
+    let section = |name: &str| {
+        let start = csv.find(&format!("# {name}\n")).unwrap();
+        let rest = &csv[start..];
+        let end = rest[1..].find("\n# ").map_or(rest.len(), |i| i + 1);
+        rest[..end].lines().count() - 2
+    };
+    for name in ["protocols", "top_ports", "signatures", "top_sources"] {
+        assert!(section(name) <= 3, "{name}: {csv}");
+    }
+    assert!(section("top_ports") == 3, "{csv}");
     assert!(csv.contains("\n# top_ports\nport,packets,bytes"), "{csv}");
 
     let out = run(&["report", "--store", p(&store)]);

@@ -21,7 +21,7 @@ pub struct ReportArgs {
     /// End of the period (exclusive), same forms as --from.
     #[arg(long, value_parser = parse_time)]
     pub to: Option<String>,
-    /// Rows in the top ports and top sources sections.
+    /// Rows in each ranked section: protocols, top ports, signatures, top sources.
     #[arg(long, default_value_t = 10)]
     pub top: usize,
     #[arg(long, value_enum, default_value_t)]
