@@ -831,7 +831,7 @@ fn write_table(out: &mut dyn Write, document: &Document) -> std::io::Result<()> 
         let s = &o.summary;
         writeln!(
             out,
-            "\n{}{contact}: {} hosts ({} infected, {} scanning{}), {} packets",
+            "\n{}{contact}: {} hosts ({} infected, {} scanning{}{}), {} packets",
             o.name,
             s.hosts,
             s.infected,
@@ -840,6 +840,12 @@ fn write_table(out: &mut dyn Write, document: &Document) -> std::io::Result<()> 
                 format!(", {} backscatter", s.backscatter)
             } else {
                 String::new()
+            },
+            // A host infected by one worm may also scan for another: the kinds overlap.
+            if s.infected + s.scanning + s.backscatter > s.hosts {
+                "; a host can be of several kinds"
+            } else {
+                ""
             },
             s.packets
         )?;
@@ -1342,7 +1348,8 @@ mod tests {
         let table = String::from_utf8(table).unwrap();
         assert!(
             table.contains(
-                "Big ISP <abuse@big.example>: 2 hosts (1 infected, 2 scanning), 12 packets"
+                "Big ISP <abuse@big.example>: 2 hosts (1 infected, 2 scanning; a host can be of \
+                 several kinds), 12 packets"
             ),
             "{table}"
         );
