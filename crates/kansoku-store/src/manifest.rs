@@ -120,15 +120,4 @@ impl Manifest {
             .iter()
             .find(|e| e.content_hash.as_deref() == Some(hash))
     }
-
-    /// Malformed-frame counts summed over all entries.
-    pub fn malformed_totals(&self) -> BTreeMap<String, u64> {
-        let mut totals = BTreeMap::new();
-        for e in &self.entries {
-            for (reason, n) in &e.malformed {
-                *totals.entry(reason.clone()).or_insert(0) += n;
-            }
-        }
-        totals
-    }
 }

@@ -3,6 +3,7 @@
 //! Every section is a SQL query over the stored tables (so anyone can reproduce or extend it
 //! with `kansoku sql`), except the decode health sections, which come from the manifest.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::sync::Arc;
 
@@ -11,7 +12,7 @@ use arrow::datatypes::{DataType, Field, Schema};
 use arrow::record_batch::RecordBatch;
 
 use crate::query::{OutputFormat, Query, write_batches};
-use crate::{Store, StoreError};
+use crate::{ManifestEntry, Store, StoreError};
 
 /// What to report on.
 #[derive(Clone, Debug)]
@@ -158,10 +159,13 @@ impl Report {
         for (name, sql) in sections {
             report.sections.push((name, query.sql(&sql)?));
         }
+        let inputs = inputs_in(store, options);
         report
             .sections
-            .push(("decode", vec![decode_health(store)?]));
-        report.sections.push(("malformed", vec![malformed(store)?]));
+            .push(("decode", vec![decode_health(&inputs)?]));
+        report
+            .sections
+            .push(("malformed", vec![malformed(&inputs)?]));
         Ok(report)
     }
 
@@ -241,10 +245,34 @@ impl Report {
     }
 }
 
-/// Frames per outcome, over every ingested input.
-fn decode_health(store: &Store) -> Result<RecordBatch, StoreError> {
-    let entries = &store.manifest().entries;
-    let sum = |f: fn(&crate::ManifestEntry) -> u64| entries.iter().map(f).sum::<u64>();
+/// The inputs the decode sections speak for: all of them, or with a period those whose frames
+/// (first to last) meet it. Frames are counted per input, not per bin, so an input that
+/// straddles the period is counted whole.
+fn inputs_in<'s>(store: &'s Store, options: &ReportOptions) -> Vec<&'s ManifestEntry> {
+    let at = |t: &Option<String>| {
+        t.as_deref()
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+    };
+    let (from, to) = (at(&options.from), at(&options.to));
+    store
+        .manifest()
+        .entries
+        .iter()
+        .filter(|e| {
+            if from.is_none() && to.is_none() {
+                return true;
+            }
+            let (Some(first), Some(last)) = (at(&e.first_ts), at(&e.last_ts)) else {
+                return false;
+            };
+            from.is_none_or(|f| last >= f) && to.is_none_or(|t| first < t)
+        })
+        .collect()
+}
+
+/// Frames per outcome, over the given inputs.
+fn decode_health(entries: &[&ManifestEntry]) -> Result<RecordBatch, StoreError> {
+    let sum = |f: fn(&ManifestEntry) -> u64| entries.iter().map(|e| f(e)).sum::<u64>();
     let rows = [
         ("inputs", entries.len() as u64),
         (
@@ -260,9 +288,15 @@ fn decode_health(store: &Store) -> Result<RecordBatch, StoreError> {
     counts_batch("outcome", rows.iter().map(|(k, v)| (k.to_string(), *v)))
 }
 
-/// Malformed frames by reason.
-fn malformed(store: &Store) -> Result<RecordBatch, StoreError> {
-    counts_batch("reason", store.manifest().malformed_totals().into_iter())
+/// Malformed frames by reason, over the given inputs.
+fn malformed(entries: &[&ManifestEntry]) -> Result<RecordBatch, StoreError> {
+    let mut totals: BTreeMap<String, u64> = BTreeMap::new();
+    for e in entries {
+        for (reason, n) in &e.malformed {
+            *totals.entry(reason.clone()).or_insert(0) += n;
+        }
+    }
+    counts_batch("reason", totals.into_iter())
 }
 
 fn counts_batch(

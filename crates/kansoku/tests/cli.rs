@@ -547,6 +547,9 @@ fn report_formats() {
     ]);
     let report: Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert!(report["summary"][0]["packets"].is_null());
+    // ...and its decode health speaks for no input.
+    assert_eq!(report["decode"][0]["outcome"], "inputs");
+    assert_eq!(report["decode"][0]["frames"], 0, "{}", report["decode"]);
 
     // Ten minutes inside an hour still count the sources active in them (source rows are
     // hourly), and no more than the whole hour has.
