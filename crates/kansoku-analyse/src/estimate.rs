@@ -126,7 +126,7 @@ pub struct HourEstimate {
     pub seen: u64,
     pub once: u64,
     pub twice: u64,
-    /// Estimated hosts infected by the end of the hour.
+    /// Estimated hosts infected by the end of the hour; `low` is at least `seen`.
     pub population: Band,
     /// Chao's lower bound on it, valid whatever the distribution of active times.
     pub lower_bound: f64,
@@ -135,7 +135,9 @@ pub struct HourEstimate {
 /// The logistic curve fitted to the hourly estimates.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Fit {
-    /// Plateau K: hosts infected when the outbreak has run its course.
+    /// Plateau K: hosts infected when the outbreak has run its course. `low` is at least
+    /// the hosts seen; `high` is infinite when the series had not bent by the end of the
+    /// window, so that no plateau above it is ruled out.
     pub capacity: Band,
     /// Growth rate g, per hour.
     pub growth_per_hour: Band,
@@ -182,10 +184,13 @@ pub struct Estimate {
     /// Median Internet-wide probe rate (probes per second) of the sources seen at least three
     /// times: their telescope hit rate over the telescope's share.
     pub median_probe_rate: Option<f64>,
-    /// Per hour of the window; empty when the estimate is refused.
+    /// The window's first hour, every hour in which the series changes and the window's
+    /// last hour (an hour not listed has the values of the one before it: a window of years
+    /// is not a line per hour); empty when the estimate is refused.
     pub hourly: Vec<HourEstimate>,
     /// The last hour's estimate: hosts infected by the end of the window.
     pub at_end: Option<HourEstimate>,
+    /// None when refused or with fewer than [`MIN_FIT_HOSTS`] sources: too few to fit.
     pub fit: Option<Fit>,
     pub assumptions: Vec<Assumption>,
 }
@@ -232,9 +237,70 @@ impl Spans {
         }
         spans
     }
+
+    /// The same spans with hours replaced by the indices of the steps that start there.
+    fn on(&self, steps: &Steps) -> Self {
+        let range = |(a, b): (usize, usize)| (steps.index(a), steps.index(b));
+        Spans {
+            first: steps.index(self.first),
+            once: self.once.map(range),
+            twice: self.twice.map(range),
+            total: self.total,
+        }
+    }
 }
 
-/// Seen, once and twice per hour, for hosts counted `weight` times each.
+/// The hours of the window at which the series can change, as steps: a host's first hour
+/// and the hours its count passes one and two (at most five per host), with the window's
+/// first and last hour. Between two of them every count, and so the estimate, its band and
+/// every bootstrap replicate, is constant; computing, banding and fitting per step makes
+/// the work follow the sources rather than the length of the window (a window of years
+/// holding a handful of sources is hundreds of thousands of hours, each one refitted by
+/// every replicate).
+struct Steps {
+    /// First hour (index in the window) of each step, ascending, from 0.
+    starts: Vec<usize>,
+    /// Hours in the window: the end of the last step.
+    hours: usize,
+}
+
+impl Steps {
+    /// The steps of `spans` (in hours) over a window of `hours` (at least one).
+    fn of<'a>(spans: impl IntoIterator<Item = &'a Spans>, hours: usize) -> Self {
+        let mut starts = vec![0, hours - 1];
+        for s in spans {
+            starts.push(s.first);
+            for (a, b) in [s.once, s.twice].into_iter().flatten() {
+                starts.extend([a, b]);
+            }
+        }
+        starts.retain(|&h| h < hours);
+        starts.sort_unstable();
+        starts.dedup();
+        Steps { starts, hours }
+    }
+
+    fn len(&self) -> usize {
+        self.starts.len()
+    }
+
+    /// The step holding `hour`; the window's end maps past the last step, as the end of a
+    /// span that lasts to the end of the window.
+    fn index(&self, hour: usize) -> usize {
+        if hour >= self.hours {
+            return self.starts.len();
+        }
+        self.starts.partition_point(|&s| s <= hour) - 1
+    }
+
+    /// `[start, end)` of step `k`, in hours.
+    fn range(&self, k: usize) -> (usize, usize) {
+        let end = self.starts.get(k + 1).copied().unwrap_or(self.hours);
+        (self.starts[k], end)
+    }
+}
+
+/// Seen, once and twice per step, for hosts counted `weight` times each.
 struct Tally {
     seen: Vec<f64>,
     once: Vec<f64>,
@@ -244,11 +310,11 @@ struct Tally {
 }
 
 impl Tally {
-    fn of(spans: &[Spans], weight: impl Fn(usize) -> f64, hours: usize) -> Self {
+    fn of(spans: &[Spans], weight: impl Fn(usize) -> f64, steps: usize) -> Self {
         let mut d = [
-            vec![0.0; hours + 1],
-            vec![0.0; hours + 1],
-            vec![0.0; hours + 1],
+            vec![0.0; steps + 1],
+            vec![0.0; steps + 1],
+            vec![0.0; steps + 1],
         ];
         let mut totals = [0.0; 3];
         for (i, s) in spans.iter().enumerate() {
@@ -268,7 +334,7 @@ impl Tally {
             }
         }
         let integrate = |v: &[f64]| {
-            v[..hours]
+            v[..steps]
                 .iter()
                 .scan(0.0, |acc, x| {
                     *acc += x;
@@ -284,7 +350,7 @@ impl Tally {
         }
     }
 
-    /// The geometric estimate per hour.
+    /// The geometric estimate per step.
     fn population(&self) -> Vec<f64> {
         (0..self.seen.len())
             .map(|t| geometric(self.seen[t], self.once[t], self.twice[t]))
@@ -349,13 +415,18 @@ impl SplitMix {
     }
 }
 
-/// The `p` quantile of `values` (sorted in place), by linear interpolation.
+/// The `p` quantile of `values` (sorted in place), by linear interpolation. Infinite values
+/// (an unbounded replicate) make the quantiles they reach infinite, not NaN.
 fn quantile(values: &mut [f64], p: f64) -> f64 {
     values.sort_by(f64::total_cmp);
     let x = p * (values.len() - 1) as f64;
     let (i, frac) = (x.floor() as usize, x - x.floor());
     let next = values[(i + 1).min(values.len() - 1)];
-    values[i] + frac * (next - values[i])
+    if frac == 0.0 || next == values[i] {
+        values[i]
+    } else {
+        values[i] + frac * (next - values[i])
+    }
 }
 
 /// A logistic curve in hours from the window start.
@@ -373,46 +444,228 @@ const GROWTH_RANGE: (f64, f64) = (
     std::f64::consts::LN_2 / (10.0 / 60.0),
 );
 
-/// Weighted least-squares logistic fit to `y[t]` (the population by the end of hour `t`,
-/// at `t + 1` hours): for a growth rate and midpoint the best capacity is linear, so a
-/// coarse grid over those two, then a shrinking local grid, finds the optimum.
-fn fit_logistic(y: &[f64], w: &[f64]) -> Curve {
-    let n = y.len() as f64;
-    let syy: f64 = y.iter().zip(w).map(|(y, w)| w * y * y).sum();
-    // One pass per candidate: with the best K, the residual is Σwy² − 2K·Σwys + K²·Σws².
-    let eval = |log_g: f64, mid: f64| {
-        let g = log_g.exp();
-        let (mut sys, mut sss) = (0.0, 0.0);
-        for (t, (y, w)) in y.iter().zip(w).enumerate() {
-            let s = 1.0 / (1.0 + (-g * (t as f64 + 1.0 - mid)).exp());
-            sys += w * y * s;
-            sss += w * s * s;
+/// Midpoints the coarse grid considers: up to two days either side of the series' steps,
+/// every three hours.
+const MID_REACH: f64 = 48.0;
+const MID_STEP: f64 = 3.0;
+
+/// Midpoints spread over a quiet stretch longer than twice [`MID_REACH`], where no step
+/// is near: few, because the residual changes slowly there.
+const GAP_MIDPOINTS: usize = 8;
+
+/// The coarse grid's midpoints, in hours from the window start, ascending: the points of
+/// the three-hour lattice from `−MID_REACH` to the window's end plus `MID_REACH` that lie
+/// within `MID_REACH` of a step or of the window's end (on a series that changes every
+/// hour, the whole lattice), and [`GAP_MIDPOINTS`] across each longer quiet stretch. A
+/// lattice over the whole window would cost a third of its hours per growth rate, years of
+/// hours for a window of years.
+fn midpoint_candidates(steps: &Steps) -> Vec<f64> {
+    let hours = steps.hours as f64;
+    let last = ((hours + 2.0 * MID_REACH) / MID_STEP).floor() as i64;
+    let reach = (MID_REACH / MID_STEP) as i64;
+    let anchors: Vec<f64> = steps
+        .starts
+        .iter()
+        .map(|&s| s as f64)
+        .chain([hours])
+        .collect();
+    let mut lattice: Vec<i64> = anchors
+        .iter()
+        .flat_map(|&a| {
+            let centre = ((a + MID_REACH) / MID_STEP).round() as i64;
+            (centre - reach..=centre + reach).filter(move |k| (0..=last).contains(k))
+        })
+        .collect();
+    lattice.sort_unstable();
+    lattice.dedup();
+    let mut mids: Vec<f64> = lattice
+        .into_iter()
+        .map(|k| -MID_REACH + MID_STEP * k as f64)
+        .collect();
+    for pair in anchors.windows(2) {
+        let (from, to) = (pair[0] + MID_REACH, pair[1] - MID_REACH);
+        if to > from {
+            let step = (to - from) / (GAP_MIDPOINTS + 1) as f64;
+            mids.extend((1..=GAP_MIDPOINTS).map(|i| from + step * i as f64));
         }
+    }
+    mids.sort_by(f64::total_cmp);
+    mids
+}
+
+/// The logistic `1/(1 + exp(−u))`.
+fn sigmoid(u: f64) -> f64 {
+    1.0 / (1.0 + (-u).exp())
+}
+
+/// Hours either side of the midpoint summed term by term by [`logistic_sums`].
+const CORE: f64 = 32.0;
+
+/// `Σ s(j)` and `Σ s(j)²` with `s(j) = σ(g(j − mid))` over the integers `j` in
+/// `first..=last`: term by term within [`CORE`] hours of the midpoint, where the curve
+/// bends, and by Euler–Maclaurin beyond, where it is saturated or, for slow growth, smooth
+/// (the error is below 0.004·g² host-hours), so that a step of years costs what a step of
+/// an hour does.
+fn logistic_sums(g: f64, mid: f64, first: i64, last: i64) -> (f64, f64) {
+    if last - first < SHORT {
+        return term_by_term(g, mid, first, last);
+    }
+    let core = (
+        first.max((mid - CORE).ceil() as i64),
+        last.min((mid + CORE).floor() as i64),
+    );
+    if core.0 > core.1 {
+        return euler_maclaurin(g, mid, first, last);
+    }
+    let (mut s1, mut s2) = term_by_term(g, mid, core.0, core.1);
+    for (a, b) in [(first, core.0 - 1), (core.1 + 1, last)] {
+        if a <= b {
+            let (x1, x2) = euler_maclaurin(g, mid, a, b);
+            s1 += x1;
+            s2 += x2;
+        }
+    }
+    (s1, s2)
+}
+
+/// Ranges shorter than this are summed term by term: one logistic per hour costs less than
+/// the closed form (most steps of a busy window are one hour).
+const SHORT: i64 = 8;
+
+/// The sums of [`logistic_sums`] over `first..=last`, one term per hour.
+fn term_by_term(g: f64, mid: f64, first: i64, last: i64) -> (f64, f64) {
+    let (mut s1, mut s2) = (0.0, 0.0);
+    for j in first..=last {
+        let s = sigmoid(g * (j as f64 - mid));
+        s1 += s;
+        s2 += s * s;
+    }
+    (s1, s2)
+}
+
+/// The sums of [`logistic_sums`] over `first..=last` (non-empty) by Euler–Maclaurin: the
+/// integrals `∫σ = softplus/g` and `∫σ² = (softplus − σ)/g`, the end terms and the
+/// first-derivative correction.
+fn euler_maclaurin(g: f64, mid: f64, first: i64, last: i64) -> (f64, f64) {
+    let (xa, xb) = (first as f64 - mid, last as f64 - mid);
+    let (sa, sb) = (sigmoid(g * xa), sigmoid(g * xb));
+    // softplus(u) = max(u, 0) + ln(1 + exp(−|u|)); the linear part is taken in hours so
+    // that it does not lose precision to the division by a small g.
+    let tail = |x: f64| (-(g * x).abs()).exp().ln_1p();
+    let int1 = (xb.max(0.0) - xa.max(0.0)) + (tail(xb) - tail(xa)) / g;
+    let int2 = int1 - (sb - sa) / g;
+    let d1 = |s: f64| g * s * (1.0 - s);
+    let d2 = |s: f64| 2.0 * g * s * s * (1.0 - s);
+    (
+        int1 + (sa + sb) / 2.0 + (d1(sb) - d1(sa)) / 12.0,
+        int2 + (sa * sa + sb * sb) / 2.0 + (d2(sb) - d2(sa)) / 12.0,
+    )
+}
+
+/// The logistic `σ(g(t + 1 − mid))` summed over the hours of each step (`hours[k]` as
+/// `first..=last`, hour `t` at `t + 1`) into `s1`; returns `Σ w·σ²` over all hours. Neither
+/// depends on the series fitted, so the coarse grid computes them once per candidate for
+/// the point series and every bootstrap replicate alike.
+fn logistic_steps(hours: &[(i64, i64)], w: &[f64], g: f64, mid: f64, s1: &mut [f64]) -> f64 {
+    let mut sss = 0.0;
+    for ((&(first, last), w), s1) in hours.iter().zip(w).zip(s1) {
+        // Most steps of a busy window are one hour: that logistic inline.
+        let (sum, sum2) = if first == last {
+            let s = 1.0 / (1.0 + (-g * (first as f64 - mid)).exp());
+            (s, s * s)
+        } else {
+            logistic_sums(g, mid, first, last)
+        };
+        *s1 = sum;
+        sss += w * sum2;
+    }
+    sss
+}
+
+/// A series to fit: `w·y` per step and `Σwy²` over the hours.
+struct Weighted {
+    wy: Vec<f64>,
+    syy: f64,
+}
+
+impl Weighted {
+    fn of(y: &[f64], w: &[f64], hours: &[(i64, i64)]) -> Self {
+        let wy: Vec<f64> = w.iter().zip(y).map(|(w, y)| w * y).collect();
+        let syy = wy
+            .iter()
+            .zip(y)
+            .zip(hours)
+            .map(|((wy, y), (first, last))| wy * y * (last - first + 1) as f64)
+            .sum();
+        Weighted { wy, syy }
+    }
+
+    /// The residual and capacity of the best curve with the logistic sums `s1` and `sss`:
+    /// with the best K, the residual is Σwy² − 2K·Σwys + K²·Σws².
+    fn residual(&self, s1: &[f64], sss: f64) -> (f64, f64) {
+        let sys: f64 = self.wy.iter().zip(s1).map(|(wy, s)| wy * s).sum();
         let k = if sss > 0.0 { (sys / sss).max(0.0) } else { 0.0 };
-        (syy - 2.0 * k * sys + k * k * sss, k)
-    };
+        (self.syy - 2.0 * k * sys + k * k * sss, k)
+    }
+}
+
+/// Weighted least-squares logistic fits to series constant over each of `steps` (the point
+/// series and the bootstrap replicates): `y[k]`, with weight `w[k]` for each of its hours,
+/// is the population by the end of every hour `t` of step `k`, at `t + 1` hours. For a
+/// growth rate and midpoint the best capacity is linear, so a coarse grid over those two,
+/// shared by all the series, then a shrinking local grid per series, finds each optimum.
+fn fit_logistic(steps: &Steps, series: &[&[f64]], w: &[f64]) -> Vec<Curve> {
+    let hours: Vec<(i64, i64)> = (0..steps.len())
+        .map(|k| {
+            let (a, b) = steps.range(k);
+            (a as i64 + 1, b as i64)
+        })
+        .collect();
+    let weighted: Vec<Weighted> = series.iter().map(|y| Weighted::of(y, w, &hours)).collect();
     let (lo, hi) = (GROWTH_RANGE.0.ln(), GROWTH_RANGE.1.ln());
-    let (mid_lo, mid_hi, mid_step) = (-48.0, n + 48.0, 3.0);
-    let mut best = (f64::INFINITY, 0.0, lo, 0.0);
-    let (g_steps, m_steps) = (40, ((mid_hi - mid_lo) / mid_step) as usize);
+    let mids = midpoint_candidates(steps);
+    let mut best = vec![(f64::INFINITY, 0.0, lo, 0.0); series.len()];
+    let mut s1 = vec![0.0; hours.len()];
+    let g_steps = 40;
     for i in 0..=g_steps {
         let log_g = lo + (hi - lo) * i as f64 / g_steps as f64;
-        for j in 0..=m_steps {
-            let mid = mid_lo + mid_step * j as f64;
-            let (sse, k) = eval(log_g, mid);
-            if sse < best.0 {
-                best = (sse, k, log_g, mid);
+        for &mid in &mids {
+            let sss = logistic_steps(&hours, w, log_g.exp(), mid, &mut s1);
+            for (best, series) in best.iter_mut().zip(&weighted) {
+                let (sse, k) = series.residual(&s1, sss);
+                if sse < best.0 {
+                    *best = (sse, k, log_g, mid);
+                }
             }
         }
     }
-    let (mut step_g, mut step_m) = ((hi - lo) / g_steps as f64, mid_step);
+    let step_g = (hi - lo) / g_steps as f64;
+    best.into_iter()
+        .zip(&weighted)
+        .map(|(best, series)| refine(best, series, &hours, w, step_g))
+        .collect()
+}
+
+/// The shrinking local grid around the coarse optimum `(residual, K, ln g, t₀)` of one
+/// series, from the coarse grid's spacing `step_g` (in ln g) and [`MID_STEP`].
+fn refine(
+    mut best: (f64, f64, f64, f64),
+    series: &Weighted,
+    hours: &[(i64, i64)],
+    w: &[f64],
+    mut step_g: f64,
+) -> Curve {
+    let (lo, hi) = (GROWTH_RANGE.0.ln(), GROWTH_RANGE.1.ln());
+    let mut s1 = vec![0.0; hours.len()];
+    let mut step_m = MID_STEP;
     for _ in 0..8 {
         let (_, _, g0, m0) = best;
         for i in -2..=2 {
             for j in -2..=2 {
                 let log_g = (g0 + f64::from(i) * step_g / 2.0).clamp(lo, hi);
                 let mid = m0 + f64::from(j) * step_m / 2.0;
-                let (sse, k) = eval(log_g, mid);
+                let sss = logistic_steps(hours, w, log_g.exp(), mid, &mut s1);
+                let (sse, k) = series.residual(&s1, sss);
                 if sse < best.0 {
                     best = (sse, k, log_g, mid);
                 }
@@ -744,10 +997,206 @@ fn growth(fit: &Fit, from: i64, to: i64) -> Assumption {
             ),
         )
     };
+    let detail = if fit.capacity.high.is_finite() {
+        detail
+    } else {
+        format!(
+            "{detail}; the plateau has no upper bound: the series had not bent by the end \
+             of the window, so any plateau above it fits as well"
+        )
+    };
     Assumption {
         name: "logistic growth resolved in the window",
         verdict,
         detail,
+    }
+}
+
+/// Chao's bootstrap: a population of `population` hosts, those beyond the `spans` seen
+/// never seen, resampled with replacement (seeded, so runs repeat). Returns each
+/// replicate's series (per step) and its `f₁f₃/f₂²`.
+fn bootstrap(
+    spans: &[Spans],
+    steps: usize,
+    population: f64,
+    config: &EstimateConfig,
+) -> (Vec<Vec<f64>>, Vec<f64>) {
+    let seen = spans.len();
+    let pseudo = (population.round() as usize).max(seen);
+    let mut rng = SplitMix(config.seed);
+    let mut series = Vec::with_capacity(config.replicates);
+    let mut ratios = Vec::with_capacity(config.replicates);
+    let mut weights = vec![0.0; seen];
+    for _ in 0..config.replicates {
+        weights.fill(0.0);
+        for _ in 0..pseudo {
+            let j = rng.below(pseudo);
+            if j < seen {
+                weights[j] += 1.0;
+            }
+        }
+        let tally = Tally::of(spans, |i| weights[i], steps);
+        let [f1, f2, f3] = tally.totals;
+        ratios.push(f1 * f3 / (f2 * f2));
+        series.push(tally.population());
+    }
+    (series, ratios)
+}
+
+/// The series with its bands, one entry per step (its first hour), and the weight of each
+/// step's hours in the fit.
+fn banded_series(
+    steps: &Steps,
+    observed: &Tally,
+    point: &[f64],
+    widest: &[f64],
+    replicates: &[Vec<f64>],
+    config: &EstimateConfig,
+) -> (Vec<HourEstimate>, Vec<f64>) {
+    let tail = (1.0 - config.confidence) / 2.0;
+    let mut column = vec![0.0; replicates.len()];
+    let mut weights = Vec::with_capacity(steps.len());
+    let mut series = Vec::with_capacity(steps.len());
+    // The Poisson limit costs a sum over the singletons; consecutive steps mostly share it.
+    let mut f1_limit: Option<(f64, f64)> = None;
+    for t in 0..steps.len() {
+        for (c, r) in column.iter_mut().zip(replicates) {
+            *c = r[t];
+        }
+        let mean = column.iter().sum::<f64>() / column.len().max(1) as f64;
+        let var =
+            column.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / column.len().max(1) as f64;
+        // A floor of one host squared keeps empty early hours from dominating the fit.
+        weights.push(1.0 / (var + 1.0));
+        let (lo, hi) = if column.is_empty() {
+            (point[t], point[t])
+        } else {
+            (
+                quantile(&mut column, tail),
+                quantile(&mut column, 1.0 - tail),
+            )
+        };
+        let (s, f1, f2) = (observed.seen[t], observed.once[t], observed.twice[t]);
+        let bound = chao_lower_bound(s, f1, f2);
+        // Resampling cannot produce singletons that were not observed (with none, the
+        // bootstrap band has no width), so the upper edge also takes the singletons at
+        // their exact Poisson upper limit.
+        let f1_up = match f1_limit {
+            Some((k, up)) if k == f1 => up,
+            _ => poisson_upper(f1 as u64, tail),
+        };
+        f1_limit = Some((f1, f1_up));
+        let hi = hi
+            .max(geometric(s - f1 + f1_up, f1_up, f2))
+            .max(widest[t] + (hi - point[t]));
+        series.push(HourEstimate {
+            hour: config.from + steps.starts[t] as i64 * HOUR,
+            seen: s as u64,
+            once: f1 as u64,
+            twice: f2 as u64,
+            population: Band {
+                estimate: point[t],
+                // A replicate that drew mostly unseen hosts counts fewer than were seen;
+                // the hosts seen are infected whatever the model, so they floor the band.
+                low: lo.max(s).min(bound).min(point[t]),
+                high: hi.max(point[t]),
+            },
+            lower_bound: bound,
+        });
+    }
+    (series, weights)
+}
+
+/// Hosts the logistic fit needs: with fewer, a curve of three parameters through a
+/// handful of steps is whatever the grid's edges make it (two Slammer hosts seen in two
+/// hours gave a plateau of 7929 with a band up to 10^78).
+pub const MIN_FIT_HOSTS: usize = 10;
+
+/// The plateau's band. Never below the hosts seen by the end: they are infected, and the
+/// plateau is where the infected end up. Unbounded above (`high` infinite, null in JSON)
+/// when the curve, or more of the bootstrap curves than the band's tail, has its midpoint
+/// after the window's end: the series has not bent, and any plateau above it fits as well.
+fn capacity_band(curve: &Curve, fits: &[Curve], seen: f64, hours: f64, tail: f64) -> Band {
+    let capacity = |c: &Curve| {
+        if c.midpoint > hours {
+            f64::INFINITY
+        } else {
+            c.capacity
+        }
+    };
+    let estimate = curve.capacity.max(seen);
+    let mut v: Vec<f64> = fits.iter().map(capacity).collect();
+    let (low, high) = if v.is_empty() {
+        (estimate, capacity(curve))
+    } else {
+        (quantile(&mut v, tail), quantile(&mut v, 1.0 - tail))
+    };
+    Band {
+        estimate,
+        low: low.max(seen).min(estimate),
+        high: high.max(capacity(curve)).max(estimate),
+    }
+}
+
+/// The logistic fit to the series and to every bootstrap replicate, with its bands.
+fn fit_bands(
+    steps: &Steps,
+    point: &[f64],
+    replicates: &[Vec<f64>],
+    weights: &[f64],
+    seen: f64,
+    config: &EstimateConfig,
+) -> Fit {
+    let tail = (1.0 - config.confidence) / 2.0;
+    let series: Vec<&[f64]> = std::iter::once(point)
+        .chain(replicates.iter().map(Vec::as_slice))
+        .collect();
+    let mut fits = fit_logistic(steps, &series, weights);
+    let curve = fits.remove(0);
+    let band = |point: f64, f: &dyn Fn(&Curve) -> f64| {
+        let mut v: Vec<f64> = fits.iter().map(f).collect();
+        if v.is_empty() {
+            return Band {
+                estimate: point,
+                low: point,
+                high: point,
+            };
+        }
+        Band {
+            estimate: point,
+            low: quantile(&mut v, tail).min(point),
+            high: quantile(&mut v, 1.0 - tail).max(point),
+        }
+    };
+    let growth_band = band(curve.growth, &|c| c.growth);
+    let to_time = |hours: f64| config.from as f64 + hours * HOUR as f64;
+    let midpoint = band(curve.midpoint, &|c| c.midpoint);
+    Fit {
+        capacity: capacity_band(&curve, &fits, seen, steps.hours as f64, tail),
+        growth_per_hour: growth_band,
+        doubling_hours: Band {
+            estimate: std::f64::consts::LN_2 / growth_band.estimate,
+            low: std::f64::consts::LN_2 / growth_band.high,
+            high: std::f64::consts::LN_2 / growth_band.low,
+        },
+        midpoint: Band {
+            estimate: to_time(midpoint.estimate),
+            low: to_time(midpoint.low),
+            high: to_time(midpoint.high),
+        },
+    }
+}
+
+/// The growth verdict when too few hosts were seen to fit the curve at all.
+fn too_few_to_fit(seen: usize) -> Assumption {
+    Assumption {
+        name: "logistic growth resolved in the window",
+        verdict: Verdict::Fails,
+        detail: format!(
+            "{seen} sources seen, too few to fit a logistic curve (at least \
+             {MIN_FIT_HOSTS}): no plateau, growth rate or doubling time is given, and the \
+             plateau has no upper bound"
+        ),
     }
 }
 
@@ -757,6 +1206,9 @@ fn growth(fit: &Fit, from: i64, to: i64) -> Assumption {
 /// port after only one or two probes: too little evidence to rule out that they belong to
 /// this outbreak (a Sasser host seen only at addresses Conficker's generator can pick is
 /// labelled Conficker). They do not enter the estimate; its upper edge allows for them.
+///
+/// `hourly` has one entry per hour at which the series changes, with the window's first
+/// and last hour: the work is bounded by the sources, not by the length of the window.
 pub fn estimate(
     observations: &[Observation],
     ambiguous: &[Observation],
@@ -781,115 +1233,31 @@ pub fn estimate(
         return estimate;
     }
 
-    let spans: Vec<Spans> = hosts.iter().map(|h| Spans::of(h, hours)).collect();
-    let observed = Tally::of(&spans, |_| 1.0, hours);
-    let point = observed.population();
+    let in_hours: Vec<Spans> = hosts.iter().map(|h| Spans::of(h, hours)).collect();
+    let others_in_hours: Vec<Spans> = others.iter().map(|h| Spans::of(h, hours)).collect();
+    let steps = Steps::of(in_hours.iter().chain(&others_in_hours), hours);
+    let spans: Vec<Spans> = in_hours.iter().map(|s| s.on(&steps)).collect();
     let mut with_others = spans.clone();
-    with_others.extend(others.iter().map(|h| Spans::of(h, hours)));
-    let widest = Tally::of(&with_others, |_| 1.0, hours).population();
-    let seen = hosts.len();
-    let pseudo = (point[hours - 1].round() as usize).max(seen);
-    let mut rng = SplitMix(config.seed);
-    let mut replicate_series = Vec::with_capacity(config.replicates);
-    let mut ratios = Vec::with_capacity(config.replicates);
-    let mut weights = vec![0.0; seen];
-    for _ in 0..config.replicates {
-        weights.fill(0.0);
-        for _ in 0..pseudo {
-            let j = rng.below(pseudo);
-            if j < seen {
-                weights[j] += 1.0;
-            }
-        }
-        let tally = Tally::of(&spans, |i| weights[i], hours);
-        let [f1, f2, f3] = tally.totals;
-        ratios.push(f1 * f3 / (f2 * f2));
-        replicate_series.push(tally.population());
-    }
-
-    let tail = (1.0 - config.confidence) / 2.0;
-    let mut column = vec![0.0; replicate_series.len()];
-    let mut weights_fit = Vec::with_capacity(hours);
-    for t in 0..hours {
-        for (c, r) in column.iter_mut().zip(&replicate_series) {
-            *c = r[t];
-        }
-        let mean = column.iter().sum::<f64>() / column.len().max(1) as f64;
-        let var =
-            column.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / column.len().max(1) as f64;
-        // A floor of one host squared keeps empty early hours from dominating the fit.
-        weights_fit.push(1.0 / (var + 1.0));
-        let (lo, hi) = if column.is_empty() {
-            (point[t], point[t])
-        } else {
-            (
-                quantile(&mut column, tail),
-                quantile(&mut column, 1.0 - tail),
-            )
-        };
-        let (s, f1, f2) = (observed.seen[t], observed.once[t], observed.twice[t]);
-        let bound = chao_lower_bound(s, f1, f2);
-        // Resampling cannot produce singletons that were not observed (with none, the
-        // bootstrap band has no width), so the upper edge also takes the singletons at
-        // their exact Poisson upper limit.
-        let f1_up = poisson_upper(f1 as u64, tail);
-        let hi = hi
-            .max(geometric(s - f1 + f1_up, f1_up, f2))
-            .max(widest[t] + (hi - point[t]));
-        estimate.hourly.push(HourEstimate {
-            hour: config.from + t as i64 * HOUR,
-            seen: s as u64,
-            once: f1 as u64,
-            twice: f2 as u64,
-            population: Band {
-                estimate: point[t],
-                low: lo.min(bound).min(point[t]),
-                high: hi.max(point[t]),
-            },
-            lower_bound: bound,
-        });
-    }
-    let end = estimate.hourly[hours - 1];
+    with_others.extend(others_in_hours.iter().map(|s| s.on(&steps)));
+    let observed = Tally::of(&spans, |_| 1.0, steps.len());
+    let point = observed.population();
+    let widest = Tally::of(&with_others, |_| 1.0, steps.len()).population();
+    let last = steps.len() - 1;
+    let (replicates, mut ratios) = bootstrap(&spans, steps.len(), point[last], config);
+    let (hourly, weights) = banded_series(&steps, &observed, &point, &widest, &replicates, config);
+    estimate.hourly = hourly;
+    let end = estimate.hourly[last];
     estimate.at_end = Some(end);
-
-    let curve = fit_logistic(&point, &weights_fit);
-    let fits: Vec<Curve> = replicate_series
-        .iter()
-        .map(|y| fit_logistic(y, &weights_fit))
-        .collect();
-    let band = |point: f64, f: &dyn Fn(&Curve) -> f64| {
-        let mut v: Vec<f64> = fits.iter().map(f).collect();
-        if v.is_empty() {
-            return Band {
-                estimate: point,
-                low: point,
-                high: point,
-            };
-        }
-        Band {
-            estimate: point,
-            low: quantile(&mut v, tail).min(point),
-            high: quantile(&mut v, 1.0 - tail).max(point),
-        }
-    };
-    let growth_band = band(curve.growth, &|c| c.growth);
-    let to_time = |hours: f64| config.from as f64 + hours * HOUR as f64;
-    let midpoint = band(curve.midpoint, &|c| c.midpoint);
-    let fit = Fit {
-        capacity: band(curve.capacity, &|c| c.capacity),
-        growth_per_hour: growth_band,
-        doubling_hours: Band {
-            estimate: std::f64::consts::LN_2 / growth_band.estimate,
-            low: std::f64::consts::LN_2 / growth_band.high,
-            high: std::f64::consts::LN_2 / growth_band.low,
-        },
-        midpoint: Band {
-            estimate: to_time(midpoint.estimate),
-            low: to_time(midpoint.low),
-            high: to_time(midpoint.high),
-        },
-    };
-    estimate.fit = Some(fit);
+    estimate.fit = (hosts.len() >= MIN_FIT_HOSTS).then(|| {
+        fit_bands(
+            &steps,
+            &point,
+            &replicates,
+            &weights,
+            end.seen as f64,
+            config,
+        )
+    });
 
     let totals = observed.totals;
     let ratio = totals[0] * totals[2] / (totals[1] * totals[1]);
@@ -899,8 +1267,11 @@ pub fn estimate(
         &hosts,
         end.population.estimate / end.seen.max(1) as f64,
     ));
-    assumptions.push(growth(&fit, config.from, config.to));
-    assumptions.push(labels(others.len(), point[hours - 1], widest[hours - 1]));
+    assumptions.push(match &estimate.fit {
+        Some(fit) => growth(fit, config.from, config.to),
+        None => too_few_to_fit(hosts.len()),
+    });
+    assumptions.push(labels(others.len(), point[last], widest[last]));
     estimate.assumptions = assumptions;
     estimate
 }
@@ -1152,6 +1523,195 @@ mod tests {
         assert_eq!(growth.verdict, Verdict::Fails, "{growth:?}");
         let fit = e.fit.unwrap();
         assert!((fit.capacity.estimate - 300.0).abs() < 1.0, "{fit:?}");
+    }
+
+    /// A source-hour of `probes` probes, `hours` after `from`.
+    fn row(src: &str, from: i64, hours: i64, probes: u64) -> Observation {
+        let hour = from + hours * HOUR;
+        Observation {
+            src: src.to_owned(),
+            hour,
+            first_seen: (hour + 60) as f64,
+            last_seen: (hour + 600) as f64,
+            probes,
+            pattern: if probes == 1 {
+                Pattern::Single
+            } else {
+                Pattern::Random
+            },
+        }
+    }
+
+    #[test]
+    fn a_window_of_years_costs_what_its_sources_cost() {
+        // Twelve sources seen in a few hours of 2004 and 2017, in a window of 2000 to 2026
+        // (228k hours): the operator's Sasser case, which ran for hours.
+        let from = 946_684_800;
+        let mut obs = Vec::new();
+        for i in 0..12 {
+            let src = format!("10.0.0.{i}");
+            let start = if i < 9 { 38_000 + 2 * i } else { 153_000 + i };
+            obs.push(row(&src, from, start, 1 + (i as u64 % 3)));
+            if i % 2 == 0 {
+                obs.push(row(&src, from, start + 5, 1));
+            }
+        }
+        let config = |hours: i64| EstimateConfig {
+            share: 1.0 / 65_536.0,
+            from,
+            to: from + hours * HOUR,
+            confidence: 0.95,
+            replicates: 20,
+            seed: 1,
+        };
+        let mut ends = Vec::new();
+        for hours in [160_000, 26 * 8766] {
+            let config = config(hours);
+            let hosts = hosts(&obs, &config);
+            let spans: Vec<Spans> = hosts.iter().map(|h| Spans::of(h, hours as usize)).collect();
+            let steps = Steps::of(&spans, hours as usize);
+            // At most five changes per host and the window's ends; the fit's coarse grid is
+            // 41 growth rates times the candidates, each scored in one pass over the steps.
+            assert!(steps.len() <= 2 + 5 * hosts.len(), "{}", steps.len());
+            let mids = midpoint_candidates(&steps).len();
+            assert!(
+                mids <= (steps.len() + 1) * (33 + 2 + GAP_MIDPOINTS),
+                "{mids}"
+            );
+            let e = estimate(&obs, &[], &config);
+            assert!(e.hourly.len() <= 2 + 5 * hosts.len(), "{}", e.hourly.len());
+            assert_eq!(e.hourly[0].hour, config.from);
+            assert_eq!(e.at_end.unwrap().hour, config.to - HOUR);
+            assert!(e.fit.is_some());
+            ends.push(e.at_end.unwrap().population);
+        }
+        // Quiet years at the end change nothing the sources say.
+        assert_eq!(ends[0], ends[1]);
+    }
+
+    #[test]
+    fn steps_give_the_hourly_series_of_every_hour() {
+        // On a window where every hour changes, the steps are the hours: the estimate is
+        // the one computed hour by hour.
+        let (obs, _, config) = outbreak(300, (0.1, 1.0), 20.0, 2, Pattern::Random, 5);
+        let e = estimate(&obs, &[], &config);
+        let hours = ((config.to - config.from) / HOUR) as usize;
+        let hosts = hosts(&obs, &config);
+        let spans: Vec<Spans> = hosts.iter().map(|h| Spans::of(h, hours)).collect();
+        let steps = Steps::of(&spans, hours);
+        let by_hour = Tally::of(&spans, |_| 1.0, hours).population();
+        assert_eq!(e.hourly.len(), steps.len());
+        for (h, k) in e.hourly.iter().zip(0..) {
+            let (a, b) = steps.range(k);
+            assert_eq!(h.hour, config.from + a as i64 * HOUR);
+            for (t, y) in by_hour.iter().enumerate().take(b).skip(a) {
+                assert_eq!(*y, h.population.estimate, "hour {t}");
+            }
+        }
+    }
+
+    #[test]
+    fn logistic_sums_match_the_sums_term_by_term() {
+        for g in [GROWTH_RANGE.0, 0.05, 0.3, 1.0, GROWTH_RANGE.1] {
+            for mid in [-40.5, 17.25, 2500.0, 9000.0] {
+                for (first, last) in [(1, 1), (3, 70), (1, 5000), (4000, 20_000)] {
+                    let (mut s1, mut s2) = (0.0, 0.0);
+                    for j in first..=last {
+                        let s = sigmoid(g * (j as f64 - mid));
+                        s1 += s;
+                        s2 += s * s;
+                    }
+                    let (e1, e2) = logistic_sums(g, mid, first, last);
+                    let what = format!("g {g} mid {mid} {first}..={last}: {e1} {e2}");
+                    assert!((e1 - s1).abs() < 1e-3 + 1e-9 * s1, "{what} vs {s1}");
+                    assert!((e2 - s2).abs() < 1e-3 + 1e-9 * s2, "{what} vs {s2}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn midpoints_cover_a_window_that_changes_every_hour() {
+        // The lattice the fit searched before steps: −48 to the end plus 48, every 3 hours.
+        let steps = Steps {
+            starts: (0..72).collect(),
+            hours: 72,
+        };
+        let lattice: Vec<f64> = (0..=56).map(|k| -48.0 + 3.0 * f64::from(k)).collect();
+        assert_eq!(midpoint_candidates(&steps), lattice);
+    }
+
+    #[test]
+    fn bands_never_fall_below_the_hosts_seen() {
+        // The operator's Slammer case: two hosts, each seen once, in two hours.
+        let from = 1_094_155_200;
+        let obs = [row("24.6.1.1", from, 0, 1), row("24.6.2.2", from, 1, 1)];
+        let config = EstimateConfig {
+            share: 1.0 / 65_536.0,
+            from,
+            to: from + 2 * HOUR,
+            confidence: 0.95,
+            replicates: 200,
+            seed: 1,
+        };
+        let e = estimate(&obs, &[], &config);
+        for h in &e.hourly {
+            assert!(h.population.low >= h.seen as f64, "{h:?}");
+            assert!(h.population.high.is_finite(), "{h:?}");
+        }
+        assert_eq!(e.at_end.unwrap().population.low, 2.0);
+        // Two hosts cannot shape a curve: no plateau rather than one up to 10^78.
+        assert!(e.fit.is_none(), "{:?}", e.fit);
+        let growth = e
+            .assumptions
+            .iter()
+            .find(|a| a.name == "logistic growth resolved in the window")
+            .unwrap();
+        assert_eq!(growth.verdict, Verdict::Fails);
+        assert!(
+            growth.detail.contains("no upper bound"),
+            "{}",
+            growth.detail
+        );
+    }
+
+    #[test]
+    fn a_plateau_not_reached_has_no_upper_bound() {
+        // New hosts every hour, ever more of them, each seen twice: the series is still
+        // rising steeply at the end, so no plateau is bounded by it.
+        let from = 1_094_155_200;
+        let obs: Vec<Observation> = (0..24i64)
+            .flat_map(|h| {
+                let new = 1.25f64.powi(h as i32).round() as i64;
+                (0..new).map(move |i| row(&format!("10.{h}.{}.1", i), from, h, 2))
+            })
+            .collect();
+        let config = EstimateConfig {
+            share: 1.0 / 65_536.0,
+            from,
+            to: from + 24 * HOUR,
+            confidence: 0.95,
+            replicates: 50,
+            seed: 1,
+        };
+        let e = estimate(&obs, &[], &config);
+        let end = e.at_end.unwrap();
+        let k = e.fit.unwrap().capacity;
+        assert!(k.high.is_infinite(), "{k:?}");
+        assert!(
+            k.low >= end.seen as f64 && k.estimate >= k.low,
+            "{k:?} {end:?}"
+        );
+        let growth = e
+            .assumptions
+            .iter()
+            .find(|a| a.name == "logistic growth resolved in the window")
+            .unwrap();
+        assert!(
+            growth.detail.contains("no upper bound"),
+            "{}",
+            growth.detail
+        );
     }
 
     #[test]

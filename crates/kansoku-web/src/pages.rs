@@ -124,7 +124,14 @@ fn duration_words(seconds: i64) -> String {
 /// The infected population behind a signature, with the verdict on each assumption: a
 /// refused estimate says why, so no reader takes the seen hosts for the whole outbreak.
 fn estimate_section(e: &EstimateView) -> Markup {
-    let band = |b: &BandView| format!("{:.0} ({:.0} to {:.0})", b.estimate, b.low, b.high);
+    // A plateau the series had not bent towards has no upper edge (see docs/estimate.md).
+    let band = |b: &BandView| {
+        if b.high.is_finite() {
+            format!("{:.0} ({:.0} to {:.0})", b.estimate, b.low, b.high)
+        } else {
+            format!("{:.0} ({:.0} to no upper bound)", b.estimate, b.low)
+        }
+    };
     let pct = format!("{:.0}%", e.confidence * 100.0);
     html! {
         h2 { "Infected population" }

@@ -150,12 +150,17 @@ fn write_table(
     }
     if let Some(f) = &e.fit {
         let (k, d) = (&f.capacity, &f.doubling_hours);
+        // A plateau the series had not bent towards has no upper edge (docs/estimate.md).
+        let k_high = if k.high.is_finite() {
+            format!("{:.0}", k.high)
+        } else {
+            "no upper bound".to_owned()
+        };
         writeln!(
             out,
-            "logistic plateau: {:.0} ({:.0} to {:.0}); doubling time {:.2} h ({:.2} to {:.2}); midpoint {}",
+            "logistic plateau: {:.0} ({:.0} to {k_high}); doubling time {:.2} h ({:.2} to {:.2}); midpoint {}",
             k.estimate,
             k.low,
-            k.high,
             d.estimate,
             d.low,
             d.high,
