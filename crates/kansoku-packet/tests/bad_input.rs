@@ -120,6 +120,27 @@ fn a_complete_copy_resumes_after_what_a_truncated_one_counted() {
     }
 }
 
+/// A simple packet block has no time of its own and takes the previous packet's, also when
+/// that packet was skipped because an earlier ingest counted it. (Found by fuzzing
+/// `mapped_reader`: the resumed read gave the block time 0.)
+#[test]
+fn a_resumed_simple_packet_block_keeps_the_time_of_the_skipped_packet_before_it() {
+    let mut w = NgWriter::new(Order::Le);
+    w.idb(1, 0, &[]);
+    w.epb(0, 7_000_000, &eth_udp(0));
+    let frame = eth_udp(1);
+    let spb = w.spb(frame.len() as u32, &frame);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.pcapng");
+    std::fs::write(&path, &w.buf).unwrap();
+    let mut reader = CaptureReader::open(&path).unwrap();
+    reader.resume_at(spb as u64);
+    let out = drain(reader);
+    assert_eq!(out.frames.len(), 1);
+    assert_eq!(out.frames[0].data, frame);
+    assert_eq!(out.frames[0].ts_ns, 7_000_000_000);
+}
+
 #[test]
 fn pcap_truncated_mid_record_header() {
     let (bytes, at) = pcap_n(5);

@@ -183,8 +183,10 @@ impl CaptureReader {
             if self.bytes.offset() >= self.resume_at {
                 break at;
             }
-            // Counted by the earlier ingest this input resumes.
+            // Counted by the earlier ingest this input resumes. Its time still counts: a
+            // pcapng simple packet block has none and takes the previous packet's.
             self.latest_ts = self.latest_ts.max(at.ts_ns);
+            self.last_ts = at.ts_ns;
             self.bytes.take(at.record_len);
         };
         if at.ts_ns < self.latest_ts.saturating_sub(REORDER_TOLERANCE_NS) {
