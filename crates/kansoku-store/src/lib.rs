@@ -33,7 +33,7 @@ use kansoku_classify::Signatures;
 use serde::{Deserialize, Serialize};
 
 pub use alerts::{ALERTS_FILE, AlertRow, alerts_batch, read_alerts};
-pub use manifest::{FaultRecord, Manifest, ManifestEntry, Resume};
+pub use manifest::{COUNTED_HEAD, FaultRecord, Manifest, ManifestEntry, Resume};
 pub use query::{OutputFormat, Query, write_batches};
 pub use report::{BackscatterOptions, Report, ReportOptions};
 pub use schema::Table;

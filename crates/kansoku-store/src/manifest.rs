@@ -59,11 +59,19 @@ pub struct ManifestEntry {
     /// copy of a capture copied while still being written) is resumed after them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub counted_hash: Option<String>,
+    /// BLAKE3 (hex) of the first [`COUNTED_HEAD`] bytes of that (or all of it, if shorter):
+    /// later inputs are compared on it first, so that they are not read twice in full.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub counted_head_hash: Option<String>,
     /// The earlier ingest whose counted bytes this input starts with, and the offset after
     /// which this one began counting.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resumes: Option<Resume>,
 }
+
+/// Bytes of `counted_head_hash`: a capture's global header and first records, whose
+/// timestamps differ from one capture to the next.
+pub const COUNTED_HEAD: u64 = 4096;
 
 /// Where a resumed input began counting (see [`ManifestEntry::resumes`]).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

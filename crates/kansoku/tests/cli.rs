@@ -465,6 +465,7 @@ fn a_complete_copy_after_a_truncated_one_counts_each_packet_once() {
     let entries = manifest(&store)["entries"].as_array().unwrap().clone();
     let offset = entries[0]["bytes_read"].as_u64().unwrap();
     assert!(entries[0]["counted_hash"].is_string());
+    assert!(entries[0]["counted_head_hash"].is_string());
     assert_eq!(entries[1]["resumes"]["ingest"], entries[0]["id"]);
     assert_eq!(entries[1]["resumes"]["offset"].as_u64(), Some(offset));
     let out = run(&["ingest", "--store", p(&store), p(&pcap)]);

@@ -10,6 +10,8 @@ mod pcap;
 mod pcapng;
 mod reader;
 
+/// BLAKE3, the hash of inputs' contents (and of their counted prefixes).
+pub use blake3::Hash as ContentHash;
 pub use fault::{Fault, FaultKind};
 pub use inputs::{Input, expand_inputs};
 pub use pcapng::Link;

@@ -12,9 +12,10 @@ use kansoku_analyse::alerts::AlertConfig;
 use kansoku_classify::{Classifier, Networks, Signatures};
 use kansoku_packet::decode::Malformed;
 use kansoku_packet::source::{
-    CaptureReader, Compression, Container, Fault, FaultKind, Input, expand_inputs, prefix_hashes,
+    CaptureReader, Compression, Container, ContentHash, Fault, FaultKind, Input, expand_inputs,
+    prefix_hashes,
 };
-use kansoku_store::{FaultRecord, Manifest, ManifestEntry, Resume, Store};
+use kansoku_store::{COUNTED_HEAD, FaultRecord, Manifest, ManifestEntry, Resume, Store};
 
 use crate::alerting;
 use crate::pipeline::{self, DecodeStats, Processed};
@@ -271,10 +272,12 @@ impl Run<'_> {
         if let Input::File(path) = input
             && read.faults.iter().any(|f| f.kind.is_fatal())
         {
-            entry.counted_hash = prefix_hashes(path, &[read.bytes_read])
-                .ok()
-                .and_then(|hashes| hashes[0])
-                .map(|h| h.to_hex().to_string());
+            let lengths = [read.bytes_read.min(COUNTED_HEAD), read.bytes_read];
+            if let Ok([head, counted]) = prefix_hashes(path, &lengths).as_deref() {
+                let hex = |h: &Option<ContentHash>| h.map(|h| h.to_hex().to_string());
+                entry.counted_head_hash = hex(head);
+                entry.counted_hash = hex(counted);
+            }
         }
         store.commit(staging, entry)?;
         let malformed: u64 = stats.malformed.iter().sum();
@@ -305,24 +308,41 @@ impl Run<'_> {
 /// longest such prefix), and where to resume. Inputs that cannot be read here are read (and
 /// their faults reported) by the ingest itself, so errors only mean "no resume".
 fn resumed_prefix<'m>(manifest: &'m Manifest, path: &Path) -> Option<(&'m ManifestEntry, Resume)> {
+    // Those whose first bytes match (a read of at most COUNTED_HEAD bytes), then those whose
+    // whole counted part does: an unrelated input is not read twice.
+    let matching = |entries: Vec<&'m ManifestEntry>,
+                    length: fn(&ManifestEntry) -> u64,
+                    hash: fn(&ManifestEntry) -> Option<&str>| {
+        let lengths: Vec<u64> = entries.iter().map(|e| length(e)).collect();
+        let hashes = prefix_hashes(path, &lengths).ok()?;
+        let same = |(e, h): &(&ManifestEntry, Option<ContentHash>)| {
+            h.is_some_and(|h| hash(e) == Some(h.to_hex().as_str()))
+        };
+        let kept: Vec<&'m ManifestEntry> = entries
+            .into_iter()
+            .zip(hashes)
+            .filter(same)
+            .map(|(e, _)| e)
+            .collect();
+        (!kept.is_empty()).then_some(kept)
+    };
     let stopped: Vec<&ManifestEntry> = manifest
         .entries
         .iter()
-        .filter(|e| e.counted_hash.is_some())
+        .filter(|e| e.counted_hash.is_some() && e.counted_head_hash.is_some())
         .collect();
     if stopped.is_empty() {
         return None;
     }
-    let lengths: Vec<u64> = stopped.iter().map(|e| e.bytes_read).collect();
-    let hashes = prefix_hashes(path, &lengths).ok()?;
-    stopped
+    let heads = matching(
+        stopped,
+        |e| e.bytes_read.min(COUNTED_HEAD),
+        |e| e.counted_head_hash.as_deref(),
+    )?;
+    matching(heads, |e| e.bytes_read, |e| e.counted_hash.as_deref())?
         .into_iter()
-        .zip(hashes)
-        .filter(|(e, hash)| {
-            hash.is_some_and(|h| e.counted_hash.as_deref() == Some(h.to_hex().as_str()))
-        })
-        .max_by_key(|(e, _)| e.bytes_read)
-        .map(|(e, _)| {
+        .max_by_key(|e| e.bytes_read)
+        .map(|e| {
             let resume = Resume {
                 ingest: e.id.clone(),
                 offset: e.bytes_read,
