@@ -103,11 +103,7 @@ impl CaptureReader {
         if compression == Compression::None {
             return Ok(Self::with_bytes(ByteSource::mapped(&file)?, compression));
         }
-        let file = File::open(path)?;
-        Self::decompressing(
-            Box::new(BufReader::with_capacity(1 << 20, file)),
-            compression,
-        )
+        Self::decompressing(buffered(path)?, compression)
     }
 
     /// Read from a stream such as stdin, decompressing it if its first bytes say so.
@@ -126,11 +122,7 @@ impl CaptureReader {
         reader: Box<dyn BufRead + Send>,
         compression: Compression,
     ) -> io::Result<Self> {
-        let stream: Box<dyn Read + Send> = match compression {
-            Compression::None => reader,
-            Compression::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(reader)),
-            Compression::Zstd => Box::new(zstd::stream::read::Decoder::with_buffer(reader)?),
-        };
+        let stream = decompressed(reader, compression)?;
         Ok(Self::with_bytes(ByteSource::stream(stream), compression))
     }
 
@@ -603,16 +595,9 @@ const CAPLEN_PAST_BLOCK: FaultKind = FaultKind::BadPacketBlock {
 /// whose content starts with those same bytes (the complete copy of a capture that was copied
 /// while still being written) is resumed after them instead of counted twice.
 pub fn prefix_hashes(path: &Path, lengths: &[u64]) -> io::Result<Vec<Option<blake3::Hash>>> {
-    let mut file = File::open(path)?;
     let mut head = [0u8; 4];
-    let n = read_up_to(&mut file, &mut head)?;
-    let compression = sniff_compression(&head[..n]);
-    let file = BufReader::with_capacity(1 << 20, File::open(path)?);
-    let mut stream: Box<dyn Read> = match compression {
-        Compression::None => Box::new(file),
-        Compression::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(file)),
-        Compression::Zstd => Box::new(zstd::stream::read::Decoder::with_buffer(file)?),
-    };
+    let n = read_up_to(&mut File::open(path)?, &mut head)?;
+    let mut stream = decompressed(buffered(path)?, sniff_compression(&head[..n]))?;
     let mut order: Vec<usize> = (0..lengths.len()).collect();
     order.sort_unstable_by_key(|&i| lengths[i]);
     let mut hashes = vec![None; lengths.len()];
@@ -632,6 +617,26 @@ pub fn prefix_hashes(path: &Path, lengths: &[u64]) -> io::Result<Vec<Option<blak
         hashes[i] = Some(hasher.finalize());
     }
     Ok(hashes)
+}
+
+/// A file read through a 1 MiB buffer.
+fn buffered(path: &Path) -> io::Result<Box<dyn BufRead + Send>> {
+    Ok(Box::new(BufReader::with_capacity(
+        1 << 20,
+        File::open(path)?,
+    )))
+}
+
+/// The content of `reader` with its compression undone.
+fn decompressed(
+    reader: Box<dyn BufRead + Send>,
+    compression: Compression,
+) -> io::Result<Box<dyn Read + Send>> {
+    Ok(match compression {
+        Compression::None => reader,
+        Compression::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(reader)),
+        Compression::Zstd => Box::new(zstd::stream::read::Decoder::with_buffer(reader)?),
+    })
 }
 
 fn sniff_compression(head: &[u8]) -> Compression {
