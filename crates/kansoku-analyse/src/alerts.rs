@@ -132,6 +132,18 @@ fn moments((n, sum, sum_sq): (usize, f64, f64)) -> (f64, f64) {
     (mean, (sum_sq / n.max(1) as f64 - mean * mean).max(0.0))
 }
 
+/// Bins of history a series needs before its first baseline: a day, plus the two hours of
+/// guard that keep a rise under way out of the level reference. A rise that begins before then
+/// (a store that starts in the middle of an outbreak) raises nothing; callers say so.
+pub fn learning_bins(bin_seconds: u32) -> usize {
+    let per_day = bins_per_day(bin_seconds);
+    per_day + per_day / 12
+}
+
+fn bins_per_day(bin_seconds: u32) -> usize {
+    (86_400 / bin_seconds.max(1)).max(1) as usize
+}
+
 /// The expected count of bin `t` as (mean, variance), or `None` without a day of history.
 ///
 /// Two references: the same time of day on previous days (the daily rhythm) and the 24 hours
@@ -143,6 +155,7 @@ fn baseline(sums: &Sums, t: usize, per_day: usize, config: &AlertConfig) -> Opti
     let w = config.window_bins as usize;
     let guard = per_day / 12;
     if t < per_day + guard {
+        // Keep in step with `learning_bins`.
         return None;
     }
     let mut seasonal = (0usize, 0.0, 0.0);
@@ -220,7 +233,7 @@ pub fn detect(values: &[f64], bin_seconds: u32, config: &AlertConfig) -> Vec<Ale
         .iter()
         .map(|&v| if v.is_finite() && v > 0.0 { v } else { 0.0 })
         .collect();
-    let per_day = (86_400 / bin_seconds.max(1)).max(1) as usize;
+    let per_day = bins_per_day(bin_seconds);
     let sums = Sums::new(&values);
     let mut alerts = Vec::new();
     // (statistic, first bin of the run, alert already raised for this run)
@@ -318,6 +331,25 @@ mod tests {
                 (8.0 + 4.0 * phase.sin() + jitter).max(0.0)
             })
             .collect()
+    }
+
+    #[test]
+    fn nothing_is_raised_before_the_learning_bins_and_a_rise_right_after_is() {
+        let learning = learning_bins(BIN);
+        assert_eq!(learning, DAY + DAY / 12);
+        let mut values = vec![0.0; learning + 20];
+        // An outbreak in the last learning bins raises nothing: it has no baseline.
+        for v in &mut values[learning - 10..learning] {
+            *v = 40.0;
+        }
+        assert!(detect(&values[..learning], BIN, &AlertConfig::default()).is_empty());
+        // Once a baseline exists, the same outbreak going on is seen.
+        for v in &mut values[learning..] {
+            *v = 40.0;
+        }
+        let alerts = detect(&values, BIN, &AlertConfig::default());
+        assert_eq!(alerts.len(), 1, "{alerts:?}");
+        assert!(alerts[0].first_bin >= learning, "{alerts:?}");
     }
 
     #[test]

@@ -6,6 +6,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use kansoku_aggregate::PortName;
+use kansoku_analyse::alerts::learning_bins;
 use kansoku_analyse::estimate::{Band, EstimateConfig, HOUR, estimate};
 use kansoku_store::dashboard::{
     Grouping, Network, Ranked, RuleEvidence, daily_sources, ranked, signature_rules, top_networks,
@@ -28,6 +29,9 @@ pub struct Overview {
     pub ports: Vec<Ranked>,
     pub signatures: Vec<Ranked>,
     pub alerts: Vec<AlertView>,
+    /// When the period begins before the detector had a baseline: the first time an alert
+    /// could be raised (RFC 3339). Quiet alerts before it mean nothing.
+    pub alerts_from: Option<String>,
     /// Distinct sources on the last day of the period against the days before it.
     pub sources: SourcesNow,
     pub sensors: Vec<SensorIngest>,
@@ -104,6 +108,8 @@ pub struct Detail {
     pub rules: Vec<RuleEvidence>,
     pub networks: Vec<Network>,
     pub alerts: Vec<AlertView>,
+    /// As for [`Overview::alerts_from`].
+    pub alerts_from: Option<String>,
     /// The infected population behind a signature's sources, when the server knows the
     /// telescope (`kansoku serve --telescope`); absent on port pages.
     pub estimate: Option<EstimateView>,
@@ -349,6 +355,7 @@ pub fn overview(dir: &Path, period: &Period, view: View) -> Result<Overview, Web
             .rev()
             .take(50)
             .collect(),
+        alerts_from: alerts_from(&store, period)?,
         sources,
         sensors,
     })
@@ -480,7 +487,21 @@ pub fn detail(
         rules,
         networks,
         alerts,
+        alerts_from: alerts_from(&store, period)?,
     })
+}
+
+/// The first time the detector had a baseline, if the period begins before it: a day and two
+/// hours after the store's first bin (`kansoku_analyse::alerts::learning_bins`).
+fn alerts_from(store: &Store, period: &Period) -> Result<Option<String>, WebError> {
+    let bin_seconds = store.meta().bin_seconds;
+    let Some((first, _)) = kansoku_store::store_span(store, bin_seconds, None, None)? else {
+        return Ok(None);
+    };
+    let baseline_from = first + learning_bins(bin_seconds) as i64 * i64::from(bin_seconds);
+    let learning =
+        baseline_from > period.from_s.unwrap_or(first) && period.to_s.is_none_or(|to| to > first);
+    Ok(learning.then(|| rfc3339(baseline_from)))
 }
 
 /// The population estimate of `signature` over the period (whole hours; the signature's own

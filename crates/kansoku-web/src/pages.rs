@@ -150,8 +150,16 @@ fn estimate_section(e: &EstimateView) -> Markup {
     }
 }
 
-fn alerts_table(alerts: &[AlertView]) -> Markup {
+/// The alerts of a period, and, when `alerts_from` is given, why none come before it.
+fn alerts_table(alerts: &[AlertView], alerts_from: Option<&str>) -> Markup {
     html! {
+        @if let Some(at) = alerts_from {
+            p.muted.learning {
+                "No alert can be raised before " (at) ": a baseline needs a day of data \
+                 (and two hours of guard) from the store's first bin. An outbreak already \
+                 under way then raises no onset."
+            }
+        }
         @if alerts.is_empty() {
             p.muted { "No outbreak alerts in this period." }
         } @else {
@@ -256,7 +264,7 @@ pub async fn overview(
             div { h2 { "Top signatures" } (ranked(&o.signatures, "/signature/")) }
         }
         h2 { "Outbreak alerts, newest first" }
-        (alerts_table(&o.alerts))
+        (alerts_table(&o.alerts, o.alerts_from.as_deref()))
         h2 { "Sensors" }
         div.table-wrap { table {
             tr { th { "sensor" } th { "last ingest" } th.n { "captures" } th.n { "frames" } th.n { "malformed" } }
@@ -365,7 +373,7 @@ fn detail_page(
             } }
         }
         h2 { "Outbreak alerts" }
-        (alerts_table(&d.alerts))
+        (alerts_table(&d.alerts, d.alerts_from.as_deref()))
     };
     Ok(layout(&format!("{kind} {}", d.name), body))
 }

@@ -102,6 +102,61 @@ fn blaster_onset_is_alerted_within_30_minutes_and_baseline_days_stay_quiet() {
     }
 }
 
+/// A store that begins in the middle of an outbreak has no baseline for its first day: no
+/// onset is raised there, and `ingest` and `alerts` say so rather than report a quiet day.
+/// Once the range asked for lies after that first day, the note goes away.
+#[test]
+fn a_store_that_begins_mid_outbreak_says_it_has_no_baseline_yet() {
+    let dir = tempfile::tempdir().unwrap();
+    let (pcap, store) = (dir.path().join("b.pcap"), dir.path().join("store"));
+    common::simulate_blaster(&pcap, 2, 0, 4);
+    let ingest = run(&["ingest", "--store", p(&store), p(&pcap)]);
+    let note = "no alert can be raised before";
+    let stderr = String::from_utf8_lossy(&ingest.stderr);
+    assert!(stderr.contains(note), "{stderr}");
+    assert!(
+        stderr.contains("a baseline needs 26 hours of data"),
+        "{stderr}"
+    );
+
+    let all = run(&["alerts", "--store", p(&store)]);
+    let stderr = String::from_utf8_lossy(&all.stderr);
+    let first_day = stderr
+        .split(note)
+        .nth(1)
+        .unwrap_or_else(|| panic!("no note: {stderr}"))
+        .split(": a baseline")
+        .next()
+        .unwrap()
+        .trim()
+        .to_owned();
+    // The note names the first bin with a baseline, 26 hours after the first bin.
+    let first_bin: Value = serde_json::from_slice(
+        &run(&[
+            "sql",
+            "--store",
+            p(&store),
+            "--format",
+            "json",
+            "SELECT min(bin_start) AS first FROM observations",
+        ])
+        .stdout,
+    )
+    .unwrap();
+    let first = first_bin[0]["first"].as_str().unwrap();
+    let baseline_from = DateTime::parse_from_rfc3339(&first_day)
+        .unwrap_or_else(|e| panic!("{first_day}: {e}"))
+        .timestamp();
+    assert_eq!(baseline_from - seconds(first), 26 * 3600);
+
+    let later = DateTime::from_timestamp(baseline_from, 0)
+        .unwrap()
+        .to_rfc3339();
+    let after = run(&["alerts", "--store", p(&store), "--from", &later]);
+    let stderr = String::from_utf8_lossy(&after.stderr);
+    assert!(!stderr.contains(note), "{stderr}");
+}
+
 /// Legend entries of an SVG chart, in order.
 fn legend(svg: &str) -> Vec<String> {
     svg.split(r#"class="legend">"#)

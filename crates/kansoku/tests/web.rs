@@ -171,6 +171,25 @@ async fn overview_api_ranks_blaster_first_and_counts_what_was_ingested() {
     let now = o["sources"]["sources"].as_f64().unwrap();
     let baseline = o["sources"]["baseline"].as_f64().unwrap();
     assert!(now > 2.0 * baseline, "{now} vs {baseline}");
+    // The whole store's period starts without a baseline; the overview says until when, and
+    // a period from then on has nothing to say.
+    let first = sql("SELECT min(bin_start) AS t FROM observations")[0]["t"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let first = chrono::DateTime::parse_from_rfc3339(&first).unwrap();
+    let alerts_from = o["alerts_from"].as_str().unwrap_or_else(|| panic!("{o}"));
+    let alerts_from = chrono::DateTime::parse_from_rfc3339(alerts_from).unwrap();
+    assert_eq!((alerts_from - first).num_hours(), 26);
+    let later = get_ok(&format!(
+        "/api/v1/overview?from={}",
+        alerts_from.format("%Y-%m-%dT%H:%M:%SZ")
+    ))
+    .await
+    .json();
+    assert!(later["alerts_from"].is_null(), "{later}");
+    let page = get_ok("/").await.text();
+    assert!(page.contains("No alert can be raised before"), "{page}");
 }
 
 #[tokio::test]

@@ -72,14 +72,17 @@ pub fn run(args: AlertsArgs) -> Result<bool> {
         (None, Some(name)) => ScopeFilter::Signature(name.clone()),
         (None, None) => ScopeFilter::All,
     };
-    let rows = alerting::compute(
+    let alerts = alerting::compute(
         &store,
         &filter,
         unix_seconds(&args.from),
         unix_seconds(&args.to),
         &args.config(),
     )?;
-    let batch = alerts_batch(&rows)?;
+    if let Some(note) = alerts.learning_note() {
+        eprintln!("note: {note}");
+    }
+    let batch = alerts_batch(&alerts.rows)?;
     write_batches(&mut std::io::stdout().lock(), &[batch], args.format.into())?;
     Ok(true)
 }

@@ -120,7 +120,14 @@ pub fn run(args: DemoArgs) -> Result<bool> {
         &AlertConfig::default(),
     )?;
     println!("\noutbreak alerts");
-    write_batches(&mut out, &[alerts_batch(&alerts)?], OutputFormat::Table)?;
+    write_batches(
+        &mut out,
+        &[alerts_batch(&alerts.rows)?],
+        OutputFormat::Table,
+    )?;
+    if let Some(note) = alerts.learning_note() {
+        println!("{note}");
+    }
 
     eprintln!("5/6 infected-population estimate");
     println!("\ninfected population");

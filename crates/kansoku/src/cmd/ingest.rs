@@ -132,11 +132,14 @@ pub fn run(args: IngestArgs) -> Result<bool> {
         let since_s = since_ns.div_euclid(1_000_000_000);
         let fresh = alerting::refresh(&run.store, since_s, &AlertConfig::default())
             .context("updating the alerts table")?;
-        let raised = fresh.iter().map(|a| a.at_s);
+        if let Some(note) = fresh.learning_note() {
+            eprintln!("note: {note}");
+        }
+        let raised = fresh.rows.iter().map(|a| a.at_s);
         if let (Some(first), Some(last)) = (raised.clone().min(), raised.max()) {
             eprintln!(
                 "{} outbreak alert(s) raised between {} and {}: see `kansoku alerts --store {}`",
-                fresh.len(),
+                fresh.rows.len(),
                 rfc3339(first.saturating_mul(1_000_000_000)),
                 rfc3339(last.saturating_mul(1_000_000_000)),
                 args.store.display()
