@@ -195,7 +195,8 @@ fn charts_render_the_store_series_as_svg_and_png() {
     let svg = String::from_utf8(chart(&["--port", "tcp/445"], "445.svg")).unwrap();
     assert!(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""));
     assert!(svg.trim_end().ends_with("</svg>"));
-    assert!(svg.contains("Packet observation chart: tcp/445, per 5 min (UTC)"));
+    assert!(svg.contains("Packet observation chart: tcp/445 (UTC)"));
+    assert!(svg.contains("packets per 5 min"), "{svg}");
     assert!(
         svg.contains("2003"),
         "the time axis is in 2003, the simulated year"

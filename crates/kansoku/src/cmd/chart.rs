@@ -57,12 +57,6 @@ pub fn run(args: ChartArgs) -> Result<bool> {
         );
     }
     let (from, to) = (unix_seconds(&args.from), unix_seconds(&args.to));
-    let bin_name = match bin {
-        b if b.is_multiple_of(86_400) => format!("{} d", b / 86_400),
-        b if b.is_multiple_of(3600) => format!("{} h", b / 3600),
-        b if b.is_multiple_of(60) => format!("{} min", b / 60),
-        b => format!("{b} s"),
-    };
     // Zero points at the ends of the store's period: a missing bin is zero to the chart, so
     // this makes every chart span the whole period, quiet days included.
     let span = store_span(&store, bin, from, to)?;
@@ -82,7 +76,9 @@ pub fn run(args: ChartArgs) -> Result<bool> {
             pad(points);
         }
         let map = Heatmap {
-            title: format!("Busiest {} ports, packets per {bin_name}", rows.len()),
+            // No bin in the title: a long span is drawn with wider bins than asked for, and
+            // the colour legend and the axis name the width actually drawn.
+            title: format!("Busiest {} ports", rows.len()),
             subtitle,
             bin_seconds: i64::from(bin),
             rows: rows
@@ -106,7 +102,8 @@ pub fn run(args: ChartArgs) -> Result<bool> {
         let mut series = ObservationSeries::read(&store, &scope, bin, from, to)?;
         pad(&mut series.sources);
         let chart = ObservationChart {
-            title: format!("Packet observation chart: {what}, per {bin_name} (UTC)"),
+            // As the dashboard titles it; the axis titles name the bin width drawn.
+            title: format!("Packet observation chart: {what} (UTC)"),
             subtitle,
             bin_seconds: i64::from(bin),
             packets: series
