@@ -14,7 +14,7 @@ use std::sync::mpsc;
 
 use anyhow::{Context, Result};
 use kansoku_aggregate::{Aggregator, AttackTracker, Flushed, PacketRecord, Victim};
-use kansoku_classify::{Classifier, SignatureId};
+use kansoku_classify::{Classifier, Networks, SignatureId};
 use kansoku_packet::decode::{Decoded, Malformed, decode};
 use kansoku_packet::source::{CaptureReader, Link, ReadSummary};
 use kansoku_store::Staging;
@@ -62,15 +62,18 @@ pub struct Processed {
 struct Classify<'a> {
     classifier: &'a mut Classifier,
     backscatter: Option<SignatureId>,
+    /// Where answers must go to count as backscatter of an attack (empty: anywhere).
+    telescope: &'a Networks,
     attacks: AttackTracker,
 }
 
 impl<'a> Classify<'a> {
-    fn new(classifier: &'a mut Classifier) -> Self {
+    fn new(classifier: &'a mut Classifier, telescope: &'a Networks) -> Self {
         let backscatter = classifier.signatures().id("backscatter");
         Self {
             classifier,
             backscatter,
+            telescope,
             attacks: AttackTracker::default(),
         }
     }
@@ -78,7 +81,9 @@ impl<'a> Classify<'a> {
     #[inline]
     fn record(&mut self, ts_ns: i64, packet: &kansoku_packet::decode::Packet<'_>) -> PacketRecord {
         let label = self.classifier.classify(ts_ns, packet);
-        if Some(label.signature) == self.backscatter {
+        if Some(label.signature) == self.backscatter
+            && (self.telescope.is_empty() || self.telescope.contains(packet.dst))
+        {
             self.attacks.add(ts_ns, Victim::of(packet), packet.ip_len);
         }
         PacketRecord::new(ts_ns, packet, label)
@@ -86,15 +91,17 @@ impl<'a> Classify<'a> {
 }
 
 /// Run one input through decode, classify and aggregate, writing rows into `staging`.
+/// Backscatter answers join attack vectors only when sent into `telescope` (if not empty).
 pub fn process(
     reader: CaptureReader,
     classifier: &mut Classifier,
+    telescope: &Networks,
     bin_ns: i64,
     staging: &mut Staging,
     threads: usize,
     progress: &dyn Fn(u64),
 ) -> Result<Processed> {
-    let mut classify = Classify::new(classifier);
+    let mut classify = Classify::new(classifier, telescope);
     let processed = if threads <= 1 {
         process_inline(reader, &mut classify, bin_ns, staging, progress)
     } else {

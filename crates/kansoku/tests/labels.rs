@@ -35,6 +35,66 @@ fn testdata() -> Option<PathBuf> {
     }
 }
 
+/// X-Scan on a LAN (a negative control for DoS backscatter): the scanned hosts' RSTs go to
+/// the scanner, which is no telescope. Without `--telescope` they read as attacks on the
+/// answering hosts; with the sensor's prefix given, only answers sent into it count, and the
+/// labels and packet counts stay as they were.
+#[test]
+fn backscatter_counts_only_answers_sent_into_the_telescope() {
+    let Some(data) = testdata() else { return };
+    let capture = data.join("markofu_pcaps/xscan_capture.pcap");
+    let dir = tempfile::tempdir().unwrap();
+    let ingest = |name: &str, extra: &[&str]| {
+        let store = dir.path().join(name);
+        let mut args = vec!["ingest", "--store", p(&store)];
+        args.extend_from_slice(extra);
+        args.push(p(&capture));
+        let out = run(&args);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let victims = sql(&store, "SELECT victim FROM backscatter ORDER BY victim");
+        let counts = sql(
+            &store,
+            "SELECT signature, sum(packets) AS n FROM observations GROUP BY signature \
+             ORDER BY signature",
+        );
+        (victims, counts)
+    };
+    let (anywhere, counts) = ingest("anywhere", &[]);
+    assert!(
+        !anywhere.is_empty(),
+        "the RSTs read as backscatter without a telescope"
+    );
+    // The scanner 192.168.1.125 receives the RSTs: a telescope elsewhere takes none of them,
+    // one around the LAN takes them all.
+    let (elsewhere, counts_elsewhere) = ingest("elsewhere", &["--telescope", "10.0.0.0/8"]);
+    assert!(elsewhere.is_empty(), "{elsewhere:?}");
+    assert_eq!(counts_elsewhere, counts);
+    let (lan, _) = ingest(
+        "lan",
+        &[
+            "--telescope",
+            "192.168.1.0/25",
+            "--telescope",
+            "192.168.1.128/25",
+        ],
+    );
+    assert_eq!(lan, anywhere);
+    let out = run(&[
+        "ingest",
+        "--store",
+        p(&dir.path().join("bad")),
+        "--telescope",
+        "192.168.1.0/33",
+        p(&capture),
+    ]);
+    assert_eq!(out.status.code(), Some(2), "a bad prefix is a usage error");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--telescope"));
+}
+
 /// Simulate one day of `scenario` into `dir`; returns the capture and the truth file.
 fn simulate(dir: &Path, scenario: &str, scale: &str, seed: &str) -> (PathBuf, PathBuf) {
     let pcap = dir.join(format!("{scenario}.pcap"));
@@ -345,10 +405,18 @@ fn backscatter_groups_into_attacks_on_exactly_the_simulated_victims() {
         .collect();
     assert!(victims.len() > 10, "{victims:?}");
     let store = dir.path().join("store");
+    // The simulated telescope: every answer goes into it, so none is left out.
     assert!(
-        run(&["ingest", "--store", p(&store), p(&pcap)])
-            .status
-            .success()
+        run(&[
+            "ingest",
+            "--store",
+            p(&store),
+            "--telescope",
+            "198.18.0.0/16",
+            p(&pcap)
+        ])
+        .status
+        .success()
     );
     let attacks = |extra: &[&str]| -> Vec<Value> {
         let mut args = vec![

@@ -92,6 +92,8 @@ pub fn run(args: DemoArgs) -> Result<bool> {
     );
     write_capture(&config, &capture, Some(&dir.join("truth.json")))?;
     eprintln!("2/6 ingesting {} ...", capture.display());
+    let (addr, len) = config.telescope;
+    let telescope = format!("{}/{len}", std::net::Ipv4Addr::from(addr));
     let ok = ingest::run(IngestArgs {
         store: store_dir.clone(),
         sensor: "demo".into(),
@@ -99,6 +101,7 @@ pub fn run(args: DemoArgs) -> Result<bool> {
         rules: Vec::new(),
         no_rules: false,
         research_networks: None,
+        telescope: vec![telescope.clone()],
         skip_known: true,
         keep_going: false,
         threads: None,
@@ -132,8 +135,6 @@ pub fn run(args: DemoArgs) -> Result<bool> {
     eprintln!("5/6 infected-population estimate");
     println!("\ninfected population");
     out.flush()?;
-    let (addr, len) = config.telescope;
-    let telescope = format!("{}/{len}", std::net::Ipv4Addr::from(addr));
     estimate::run(EstimateArgs {
         store: store_dir.clone(),
         signature: "blaster".into(),

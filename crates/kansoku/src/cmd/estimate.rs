@@ -26,7 +26,7 @@ pub struct EstimateArgs {
     pub signature: String,
     /// The telescope's prefixes (one or more): its share of IPv4 turns hit rates into
     /// Internet-wide probe rates.
-    #[arg(long, value_name = "CIDR", required = true, num_args = 1..)]
+    #[arg(long, value_name = "CIDR", required = true, num_args = 1.., value_parser = super::parse_prefix)]
     pub telescope: Vec<String>,
     /// Start of the window (rounded down to the hour): 2003-08-11, "2003-08-11 16:00" or
     /// RFC 3339 (UTC). Default: the signature's first hour in the store.

@@ -45,6 +45,12 @@ pub struct IngestArgs {
     /// are labelled `research-scanner`, a benign label, instead of by the rules.
     #[arg(long, value_name = "FILE")]
     pub research_networks: Option<PathBuf>,
+    /// The sensor's monitored prefixes (repeatable): only backscatter answers sent into them
+    /// join the DoS attacks of the `backscatter` table. Answers to other addresses, such as a
+    /// scanner's own replies in a LAN capture, are not a victim's answers to spoofed floods.
+    /// Labels and counts are unchanged. [default: every answer counts]
+    #[arg(long, value_name = "CIDR", value_parser = super::parse_prefix)]
+    pub telescope: Vec<String>,
     /// Skip inputs whose content is already in the store (one line each, exit code 0)
     /// instead of refusing them.
     #[arg(long)]
@@ -99,6 +105,8 @@ pub fn run(args: IngestArgs) -> Result<bool> {
         }
         None => classifier,
     };
+    let telescope = Networks::parse(&args.telescope.join("\n"))
+        .map_err(|e| anyhow::anyhow!("--telescope: {e}"))?;
     let mut store = Store::open_for_writing(&args.store, args.bin)?;
     store.limit_query_threads(NonZeroUsize::new(threads).unwrap_or(NonZeroUsize::MIN));
     let bin_ns = i64::from(store.meta().bin_seconds) * 1_000_000_000;
@@ -117,6 +125,7 @@ pub fn run(args: IngestArgs) -> Result<bool> {
         args: &args,
         store,
         classifier,
+        telescope,
         threads,
         bin_ns,
         tally: Tally::default(),
@@ -167,6 +176,7 @@ struct Run<'a> {
     args: &'a IngestArgs,
     store: Store,
     classifier: Classifier,
+    telescope: Networks,
     threads: usize,
     bin_ns: i64,
     tally: Tally,
@@ -177,9 +187,10 @@ struct Run<'a> {
 impl Run<'_> {
     /// Read one input and commit it (or record why not).
     fn ingest(&mut self, input: &Input) -> Result<()> {
-        let (store, classifier, args, tally) = (
+        let (store, classifier, telescope, args, tally) = (
             &mut self.store,
             &mut self.classifier,
+            &self.telescope,
             self.args,
             &mut self.tally,
         );
@@ -254,9 +265,16 @@ impl Run<'_> {
                 bar.tick();
             }
         };
-        let Processed { stats, read } =
-            pipeline::process(reader, classifier, bin_ns, &mut staging, threads, &tick)
-                .with_context(|| format!("{label}: ingest failed; nothing of it was committed"))?;
+        let Processed { stats, read } = pipeline::process(
+            reader,
+            classifier,
+            telescope,
+            bin_ns,
+            &mut staging,
+            threads,
+            &tick,
+        )
+        .with_context(|| format!("{label}: ingest failed; nothing of it was committed"))?;
         if let Some(bar) = bar {
             bar.finish_and_clear();
         }

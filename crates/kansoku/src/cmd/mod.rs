@@ -34,3 +34,13 @@ impl From<Format> for OutputFormat {
         }
     }
 }
+
+/// A `--telescope` prefix (`198.18.0.0/16`, `2001:db8::/32` or one address), checked when the
+/// command line is parsed so that a typo is a usage error like any other.
+pub fn parse_prefix(text: &str) -> Result<String, String> {
+    match kansoku_classify::Networks::parse(text) {
+        Ok(_) => Ok(text.to_owned()),
+        // A list's error names its line; one value has just the one.
+        Err(e) => Err(e.trim_start_matches("line 1: ").to_owned()),
+    }
+}

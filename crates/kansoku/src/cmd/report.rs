@@ -32,7 +32,7 @@ pub struct ReportArgs {
     pub backscatter: bool,
     /// The telescope's prefixes (repeatable): attack rates are extrapolated from its share
     /// of IPv4.
-    #[arg(long, value_name = "CIDR", requires = "backscatter")]
+    #[arg(long, value_name = "CIDR", requires = "backscatter", value_parser = super::parse_prefix)]
     pub telescope: Vec<String>,
     /// An attack has at least this many backscatter packets (corsaro's default).
     #[arg(long, default_value_t = 25, requires = "backscatter")]

@@ -32,7 +32,7 @@ pub struct ServeArgs {
     pub trusted_proxy: Vec<std::net::IpAddr>,
     /// The telescope's prefixes (as for `kansoku estimate`): with them, signature pages show
     /// the infected-population estimate.
-    #[arg(long, value_name = "CIDR", num_args = 1..)]
+    #[arg(long, value_name = "CIDR", num_args = 1.., value_parser = super::parse_prefix)]
     pub telescope: Vec<String>,
     /// Public view: hold back the newest data by this much (0, 30m, 6h, 1d). Operators
     /// (logged in) always see everything.
