@@ -836,8 +836,22 @@ fn address_churn(hosts: &[Host], scale: f64) -> Assumption {
 /// The geometric model: exponential active times, so counts fall off geometrically and
 /// `f₁f₃/f₂² = 1`. Above 1, hosts differ in rate and the estimate is a lower bound; below,
 /// active times are more regular than exponential and Chao's bound is nearer the truth.
-fn stopping(point: f64, replicates: &mut [f64], confidence: f64) -> Assumption {
+///
+/// With at most one host seen once, `f₁(f₁ − 1) = 0`: no unseen host is inferred under any
+/// model, the estimate is the hosts seen, and the shape of the counts does not matter (the
+/// ratio would read 0, "below 1", and wrongly suggest an estimate that may be high).
+fn stopping(point: f64, once: f64, replicates: &mut [f64], confidence: f64) -> Assumption {
     let tail = (1.0 - confidence) / 2.0;
+    if once <= 1.0 {
+        return Assumption {
+            name: "hosts stop scanning at a constant rate",
+            verdict: Verdict::Holds,
+            detail: format!(
+                "{once:.0} host(s) seen only once: no unseen host is inferred, so the estimate \
+                 is the hosts seen whatever the shape of the counts"
+            ),
+        };
+    }
     let finite: Vec<f64> = replicates
         .iter()
         .copied()
@@ -1261,7 +1275,7 @@ pub fn estimate(
 
     let totals = observed.totals;
     let ratio = totals[0] * totals[2] / (totals[1] * totals[1]);
-    assumptions.push(stopping(ratio, &mut ratios, config.confidence));
+    assumptions.push(stopping(ratio, totals[0], &mut ratios, config.confidence));
     assumptions.push(hits_per_host(&end, rate, config.share));
     assumptions.push(address_churn(
         &hosts,
@@ -1355,6 +1369,17 @@ mod tests {
             seed: 7,
         };
         (observations, infected_by, config)
+    }
+
+    #[test]
+    fn no_host_seen_once_is_no_reason_to_doubt_the_stopping_model() {
+        // Every host seen at least twice: the ratio is 0, but nothing is extrapolated.
+        let held = stopping(0.0, 0.0, &mut [0.0; 20], 0.95);
+        assert_eq!(held.verdict, Verdict::Holds, "{}", held.detail);
+        assert!(held.detail.contains("no unseen host"), "{}", held.detail);
+        // With singletons, a ratio well below 1 is still a caveat.
+        let doubted = stopping(0.2, 5.0, &mut [0.2; 20], 0.95);
+        assert_eq!(doubted.verdict, Verdict::Doubtful, "{}", doubted.detail);
     }
 
     #[test]
