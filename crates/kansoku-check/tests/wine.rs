@@ -66,16 +66,23 @@ fn build_windows_exe() -> PathBuf {
             TARGET,
         ])
         .env("CARGO_TARGET_DIR", &target_dir)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .current_dir(crate_dir())
         .output()
         .expect("cargo runs");
     ok(&out, "cargo build --target x86_64-pc-windows-gnu");
     target_dir.join(TARGET).join("debug/kansoku-check.exe")
 }
 
+/// This crate's directory, read at run time: a test binary from a shared build cache may
+/// have been compiled in another checkout, whose compile-time path may be gone.
+fn crate_dir() -> PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from)
+}
+
 /// Compiles a helper from `tests/wine` with MinGW into `out`.
 fn mingw(out: &Path, args: &[&str]) {
-    let sources = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/wine");
+    let sources = crate_dir().join("tests/wine");
     let result = Command::new(MINGW)
         .args(["-O2", "-o"])
         .arg(out)

@@ -13,7 +13,11 @@ use tower::ServiceExt;
 const ID: &str = "ms03-026-blaster";
 
 fn sample_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../advisories")
+    // Read at run time: a test binary from a shared build cache may have been compiled in
+    // another checkout.
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from)
+        .join("../../advisories")
 }
 
 /// A temporary copy of `advisories/`, revision logs included.

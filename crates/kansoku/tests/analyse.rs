@@ -270,8 +270,8 @@ fn charts_render_the_store_series_as_svg_and_png() {
 /// raised an onset alert by itself. Needs ../shared/testdata.
 #[test]
 fn a_host_under_three_signatures_of_one_port_is_one_source() {
-    let capture = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/testdata/chrissanders_packets/blaster.pcap");
+    let capture =
+        common::crate_dir().join("../../../shared/testdata/chrissanders_packets/blaster.pcap");
     if !capture.exists() {
         eprintln!("skipping: ../shared/testdata not present");
         return;

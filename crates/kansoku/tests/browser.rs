@@ -92,10 +92,10 @@ struct Server {
 
 impl Server {
     fn start(store: &Path) -> Server {
-        let advisories = concat!(env!("CARGO_MANIFEST_DIR"), "/../../advisories");
+        let advisories = common::crate_dir().join("../../advisories");
         let mut child = Command::new(env!("CARGO_BIN_EXE_kansoku"))
             .args(["serve", "--store", p(store), "--listen", "127.0.0.1:0"])
-            .args(["--advisories", advisories])
+            .args(["--advisories", p(&advisories)])
             .stderr(Stdio::piped())
             .spawn()
             .expect("kansoku serve starts");
@@ -420,12 +420,7 @@ fn dashboard_in_a_real_browser() {
     let store = blaster_store(dir.path());
     let shots = std::env::var_os("KANSOKU_E2E_SCREENSHOTS")
         .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../../target/e2e-screenshots"
-            ))
-        });
+        .unwrap_or_else(|| common::crate_dir().join("../../target/e2e-screenshots"));
     std::fs::create_dir_all(&shots).unwrap();
     eprintln!("screenshots in {}", shots.display());
 

@@ -1,6 +1,10 @@
 //! End-to-end tests of the `kansoku` binary: simulate → ingest → query, against the
 //! simulator's ground truth, and the bad-input contract (message, offset, manifest, exit code).
 
+mod common;
+
+use common::crate_dir;
+
 use std::collections::BTreeMap;
 use std::fs;
 use std::io::Write;
@@ -15,14 +19,6 @@ fn kansoku() -> Command {
 
 fn run(args: &[&str]) -> Output {
     kansoku().args(args).output().expect("kansoku runs")
-}
-
-/// This crate's directory, read at run time: cargo sets `CARGO_MANIFEST_DIR` when it runs a
-/// test, and a build cache shared between checkouts (as `.ci/run` uses) can hold a test binary
-/// compiled in another checkout, whose compile-time path may be gone.
-fn crate_dir() -> PathBuf {
-    std::env::var_os("CARGO_MANIFEST_DIR")
-        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from)
 }
 
 fn stderr(out: &Output) -> String {

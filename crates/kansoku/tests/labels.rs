@@ -1,5 +1,9 @@
 //! The default fingerprint rules on real captures and on the simulator's mixed darknet.
 
+mod common;
+
+use common::crate_dir;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -11,14 +15,6 @@ fn run(args: &[&str]) -> Output {
         .args(args)
         .output()
         .expect("kansoku runs")
-}
-
-/// This crate's directory, read at run time: cargo sets `CARGO_MANIFEST_DIR` when it runs a
-/// test, and a build cache shared between checkouts (as `.ci/run` uses) can hold a test binary
-/// compiled in another checkout, whose compile-time path may be gone.
-fn crate_dir() -> PathBuf {
-    std::env::var_os("CARGO_MANIFEST_DIR")
-        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from)
 }
 
 fn p(path: &Path) -> &str {

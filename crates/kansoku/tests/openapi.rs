@@ -11,7 +11,7 @@ use common::{blaster_store, p, run, set_cookie};
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use axum::body::Body;
@@ -49,7 +49,7 @@ fn fixture() -> &'static Fixture {
         let store = blaster_store(dir.path());
         let advisories = dir.path().join("advisories");
         std::fs::create_dir_all(&advisories).unwrap();
-        let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../advisories");
+        let samples = common::crate_dir().join("../../advisories");
         for entry in std::fs::read_dir(samples).unwrap() {
             let entry = entry.unwrap();
             if entry.file_type().unwrap().is_file() {

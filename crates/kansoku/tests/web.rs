@@ -1150,10 +1150,7 @@ fn copy_dir(from: &Path, to: &Path) {
 async fn operators_edit_advisories_and_each_save_is_a_revision() {
     let dir = tempfile::tempdir().unwrap();
     let advisories = dir.path().join("advisories");
-    copy_dir(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../../advisories"),
-        &advisories,
-    );
+    copy_dir(&common::crate_dir().join("../../advisories"), &advisories);
     let store = dir.path().join("store");
     std::fs::create_dir_all(&store).unwrap();
     kansoku_web::auth::set_operator(&store, "tester", "a long test password").unwrap();

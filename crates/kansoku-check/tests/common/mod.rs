@@ -11,9 +11,17 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+/// This crate's directory, read at run time: cargo sets `CARGO_MANIFEST_DIR` when it runs a
+/// test, and a build cache shared between checkouts (as `.ci/run` uses) can hold a test binary
+/// compiled in another checkout, whose compile-time path may be gone.
+pub fn crate_dir() -> PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from)
+}
+
 /// The shared 8 KiB base hive (never copied into the repository).
 pub fn minimal_hive() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata/hives/minimal")
+    crate_dir().join("../../../shared/testdata/hives/minimal")
 }
 
 fn tool(name: &str) -> bool {

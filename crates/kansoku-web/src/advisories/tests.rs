@@ -1,4 +1,4 @@
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::*;
 
@@ -16,7 +16,11 @@ fn write(dir: &Path, file: &str, content: &str) {
 
 /// The repository's `advisories/` directory.
 fn sample_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../advisories")
+    // Read at run time: a test binary from a shared build cache may have been compiled in
+    // another checkout.
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from)
+        .join("../../advisories")
 }
 
 #[test]

@@ -5,6 +5,14 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+/// This crate's directory, read at run time: cargo sets `CARGO_MANIFEST_DIR` when it runs a
+/// test, and a build cache shared between checkouts (as `.ci/run` uses) can hold a test binary
+/// compiled in another checkout, whose compile-time path may be gone.
+pub fn crate_dir() -> PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from)
+}
+
 /// Runs `kansoku` with `args` and asserts it succeeded (its stderr in the message).
 pub fn run(args: &[&str]) -> Output {
     let out = Command::new(env!("CARGO_BIN_EXE_kansoku"))
