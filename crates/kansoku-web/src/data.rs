@@ -429,7 +429,14 @@ pub fn detail(
         Subject::Signature(s) => ChartScope::Signature(s.clone()),
     };
     let series = ObservationSeries::read(&store, &scope, bin, from, to)?;
-    if series.packets.is_empty() && !store.manifest().entries.is_empty() && span.is_some() {
+    // Operators learn that nothing was seen. The public gets the same empty page whether
+    // a subject had one packet or none: a 404 would tell whoever sent a probe to a candidate
+    // sensor address (any odd port is a `scan/...` signature) that the sensor saw it.
+    if view.is_operator()
+        && series.packets.is_empty()
+        && !store.manifest().entries.is_empty()
+        && span.is_some()
+    {
         return Err(WebError::NotFound(format!(
             "nothing seen on {name} in this period"
         )));

@@ -1076,6 +1076,81 @@ async fn the_public_view_is_coarse_delayed_and_thresholded() {
     assert!(page.contains("Operator view"));
 }
 
+/// A classic pcap (raw IPv4 link) of one SYN from 203.0.113.9 to 198.18.1.1 port `port`.
+fn one_syn_pcap(path: &Path, unix_s: u32, port: u16) {
+    let mut file = Vec::new();
+    for field in [0xa1b2_c3d4u32, 0x0004_0002, 0, 0, 65_535, 101] {
+        file.extend_from_slice(&field.to_le_bytes());
+    }
+    let mut packet = vec![0x45, 0, 0, 40, 0, 1, 0x40, 0, 64, 6, 0, 0];
+    packet.extend_from_slice(&[203, 0, 113, 9, 198, 18, 1, 1]);
+    packet.extend_from_slice(&40_000u16.to_be_bytes());
+    packet.extend_from_slice(&port.to_be_bytes());
+    packet.extend_from_slice(&[0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x02, 0xff, 0xff, 0, 0, 0, 0]);
+    for field in [unix_s, 0, 40, 40] {
+        file.extend_from_slice(&field.to_le_bytes());
+    }
+    file.extend_from_slice(&packet);
+    std::fs::write(path, file).unwrap();
+}
+
+/// Any odd port is a `scan/...` signature, so a signature page that answered 404 for nothing
+/// and 200 for one packet would tell whoever probed a candidate sensor address that the
+/// sensor saw it. The public gets the same answer for both; operators still get the 404.
+#[tokio::test]
+async fn the_public_cannot_tell_a_signature_seen_once_from_one_never_seen() {
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("store");
+    copy_dir(store(), &copy);
+    let store = copy;
+    let first = sql("SELECT min(bin_start) AS t FROM observations")[0]["t"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let first = chrono::DateTime::parse_from_rfc3339(&first)
+        .unwrap()
+        .timestamp();
+    let pcap = dir.path().join("one.pcap");
+    one_syn_pcap(&pcap, (first + 86_400) as u32, 2347);
+    run(&["ingest", "--store", p(&store), p(&pcap)]);
+    let (once, never) = ("scan/tcp/2347", "scan/tcp/2348");
+    let public = kansoku_web::app(kansoku_web::Config::new(store.clone()));
+    let encode = |name: &str| name.replace('/', "%2F");
+    for (prefix, suffix) in [
+        ("/api/v1/signatures/", ""),
+        ("/signature/", ""),
+        ("/chart/signature/", ".svg"),
+    ] {
+        let seen = get_from(&public, &format!("{prefix}{}{suffix}", encode(once))).await;
+        let unseen = get_from(&public, &format!("{prefix}{}{suffix}", encode(never))).await;
+        assert_eq!(seen.status, StatusCode::OK, "{prefix}: {}", seen.text());
+        assert_eq!(unseen.status, StatusCode::OK, "{prefix}: {}", unseen.text());
+        assert_eq!(
+            seen.text().replace(once, "NAME"),
+            unseen.text().replace(never, "NAME"),
+            "{prefix}"
+        );
+    }
+    // Operators are told.
+    kansoku_web::auth::set_operator(&store, "tester", "a long test password").unwrap();
+    let operator = kansoku_web::app(kansoku_web::Config::new(store.clone()));
+    let cookies = log_in(&operator).await;
+    let request = |name: &str| {
+        Request::get(format!("/api/v1/signatures/{}", encode(name)))
+            .header(header::COOKIE, cookies.clone())
+            .body(Body::empty())
+            .unwrap()
+    };
+    assert_eq!(
+        answer(&operator, request(once)).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        answer(&operator, request(never)).await.status,
+        StatusCode::NOT_FOUND
+    );
+}
+
 /// Answers are cached, but an ingest beside the running server shows on the next request.
 #[tokio::test]
 async fn a_new_ingest_shows_on_the_next_request() {
