@@ -50,8 +50,11 @@ pub struct PeriodView {
 pub struct SourcesNow {
     /// Start of the last day with data, RFC 3339.
     pub day: Option<String>,
-    pub sources: u64,
-    /// Median of the up to seven days before it; absent without history.
+    /// Absent in the public view when under its threshold: a small exact count, current to
+    /// the last ingest, would move with one probe from a fresh address.
+    pub sources: Option<u64>,
+    /// Median of the up to seven days before it; absent without history (or, in the public
+    /// view, under its threshold).
     pub baseline: Option<f64>,
 }
 
@@ -281,16 +284,32 @@ pub(crate) fn seconds(rfc3339: &str) -> i64 {
     chrono::DateTime::parse_from_rfc3339(rfc3339).map_or(0, |t| t.timestamp())
 }
 
-/// The period as shown: the asked bounds, else the data's own (its last bin's end).
-fn period_view(period: &Period, span: Option<(i64, i64)>, store_bin: u32, bin: u32) -> PeriodView {
+/// The period as shown: the asked bounds, else the data's own (its last bin's end), widened
+/// to the view's coarsest bin so that the public does not learn when the last ingest ended.
+fn period_view(
+    period: &Period,
+    span: Option<(i64, i64)>,
+    store_bin: u32,
+    bin: u32,
+    view: View,
+) -> PeriodView {
+    let coarse = i64::from(view.min_bin().max(1));
     PeriodView {
-        from: period.from_s.or(span.map(|s| s.0)).map(rfc3339),
+        from: period
+            .from_s
+            .or(span.map(|s| s.0.div_euclid(coarse) * coarse))
+            .map(rfc3339),
         to: period
             .to_s
-            .or(span.map(|s| s.1 + i64::from(store_bin)))
+            .or(span.map(|s| ceil_to(s.1 + i64::from(store_bin), coarse)))
             .map(rfc3339),
         bin_seconds: bin,
     }
+}
+
+/// `t` rounded up to a multiple of `step`.
+fn ceil_to(t: i64, step: i64) -> i64 {
+    -(-t).div_euclid(step) * step
 }
 
 pub fn overview(dir: &Path, period: &Period, view: View) -> Result<Overview, WebError> {
@@ -307,13 +326,13 @@ pub fn overview(dir: &Path, period: &Period, view: View) -> Result<Overview, Web
             history.sort_unstable();
             SourcesNow {
                 day: Some(rfc3339(day)),
-                sources,
-                baseline: median(&history),
+                sources: view.shows(sources as f64).then_some(sources),
+                baseline: median(&history).filter(|&b| view.shows(b)),
             }
         }
         None => SourcesNow {
             day: None,
-            sources: 0,
+            sources: Some(0),
             baseline: None,
         },
     };
@@ -345,7 +364,7 @@ pub fn overview(dir: &Path, period: &Period, view: View) -> Result<Overview, Web
     }
     sensors.sort_by(|a, b| a.sensor.cmp(&b.sensor));
     Ok(Overview {
-        period: period_view(period, span, store.meta().bin_seconds, bin),
+        period: period_view(period, span, store.meta().bin_seconds, bin, view),
         ports: ranked_view(ranked(&store, Grouping::Port, bin, TOP, from, to)?, view),
         signatures: ranked_view(
             ranked(&store, Grouping::Signature, bin, TOP, from, to)?,
@@ -355,7 +374,7 @@ pub fn overview(dir: &Path, period: &Period, view: View) -> Result<Overview, Web
             .rev()
             .take(50)
             .collect(),
-        alerts_from: alerts_from(&store, period)?,
+        alerts_from: alerts_from(&store, period, view)?,
         sources,
         sensors,
     })
@@ -486,7 +505,7 @@ pub fn detail(
     };
     Ok(Detail {
         estimate,
-        period: period_view(period, span, store.meta().bin_seconds, bin),
+        period: period_view(period, span, store.meta().bin_seconds, bin, view),
         packets: stacks.iter().map(|s| s.packets).sum(),
         name,
         stacks,
@@ -494,13 +513,14 @@ pub fn detail(
         rules,
         networks,
         alerts,
-        alerts_from: alerts_from(&store, period)?,
+        alerts_from: alerts_from(&store, period, view)?,
     })
 }
 
 /// The first time the detector had a baseline, if the period begins before it: a day and two
-/// hours after the store's first bin (`kansoku_analyse::alerts::learning_bins`).
-fn alerts_from(store: &Store, period: &Period) -> Result<Option<String>, WebError> {
+/// hours after the store's first bin (`kansoku_analyse::alerts::learning_bins`), rounded up
+/// to the view's coarsest bin.
+fn alerts_from(store: &Store, period: &Period, view: View) -> Result<Option<String>, WebError> {
     let bin_seconds = store.meta().bin_seconds;
     let Some((first, _)) = kansoku_store::store_span(store, bin_seconds, None, None)? else {
         return Ok(None);
@@ -508,7 +528,8 @@ fn alerts_from(store: &Store, period: &Period) -> Result<Option<String>, WebErro
     let baseline_from = first + learning_bins(bin_seconds) as i64 * i64::from(bin_seconds);
     let learning =
         baseline_from > period.from_s.unwrap_or(first) && period.to_s.is_none_or(|to| to > first);
-    Ok(learning.then(|| rfc3339(baseline_from)))
+    let coarse = i64::from(view.min_bin().max(1));
+    Ok(learning.then(|| rfc3339(ceil_to(baseline_from, coarse))))
 }
 
 /// The population estimate of `signature` over the period (whole hours; the signature's own

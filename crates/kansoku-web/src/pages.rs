@@ -255,7 +255,7 @@ pub async fn overview(
         (period_form("/", &params))
         p.muted { (o.period.from.as_deref().unwrap_or("-")) " to " (o.period.to.as_deref().unwrap_or("-")) " (UTC)" }
         div.kpi {
-            div { b { (o.sources.sources) } "distinct sources on " (o.sources.day.as_deref().map(|d| &d[..10]).unwrap_or("-")) }
+            div { b { (o.sources.sources.map_or("held back".to_owned(), |n| n.to_string())) } "distinct sources on " (o.sources.day.as_deref().map(|d| &d[..10]).unwrap_or("-")) }
             div { b { (o.sources.baseline.map_or("-".to_owned(), |b| format!("{b:.0}"))) } "median of the days before" }
             div { b { (o.alerts.len()) } "outbreak alerts" }
         }

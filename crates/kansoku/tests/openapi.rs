@@ -546,10 +546,12 @@ async fn every_documented_get_answers_as_documented() {
     );
 }
 
-/// The errors documented for the path-dependent answers: unknown things are 404.
+/// The errors documented for the path-dependent answers: unknown things are 404 (ports and
+/// signatures with nothing seen: to operators; the public gets an empty page that conforms).
 #[tokio::test]
 async fn unknown_names_are_documented_not_found() {
     let app = app(10);
+    let cookies = log_in(&app).await;
     for (url, op) in [
         (
             "/api/v1/signatures/no-such-worm",
@@ -559,6 +561,21 @@ async fn unknown_names_are_documented_not_found() {
             "/api/v1/ports/udp/9",
             "/paths/~1api~1v1~1ports~1{proto}~1{port}/get",
         ),
+    ] {
+        let public = send(&app, request(url, Caller::Public, "")).await;
+        assert_eq!(public.status, StatusCode::OK, "{url}: {}", public.text());
+        let body = conforms(op, url, &public);
+        assert_eq!(body["packets"], 0, "{url}: {body}");
+        let operator = send(&app, request(url, Caller::Operator, &cookies)).await;
+        assert_eq!(
+            operator.status,
+            StatusCode::NOT_FOUND,
+            "{url}: {}",
+            operator.text()
+        );
+        conforms(op, url, &operator);
+    }
+    for (url, op) in [
         (
             "/api/v1/advisories/no-such-advisory",
             "/paths/~1api~1v1~1advisories~1{id}/get",

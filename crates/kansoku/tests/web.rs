@@ -1151,6 +1151,35 @@ async fn the_public_cannot_tell_a_signature_seen_once_from_one_never_seen() {
     );
 }
 
+/// A store that saw one packet: the public overview neither counts its one source nor says
+/// to the five minutes when the data ends (the next ingest's time); operators see both.
+#[tokio::test]
+async fn the_public_overview_holds_back_small_daily_counts_and_the_exact_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, pcap) = (dir.path().join("store"), dir.path().join("one.pcap"));
+    // 2003-08-11 16:20:00 UTC.
+    one_syn_pcap(&pcap, 1_060_618_800, 2347);
+    run(&["ingest", "--store", p(&store), p(&pcap)]);
+    let public = kansoku_web::app(kansoku_web::Config::new(store.clone()));
+    let o = get_from(&public, "/api/v1/overview").await.json();
+    assert!(o["sources"]["sources"].is_null(), "{o}");
+    assert_eq!(o["period"]["from"], "2003-08-11T16:00:00Z", "{o}");
+    assert_eq!(o["period"]["to"], "2003-08-11T17:00:00Z", "{o}");
+    let page = get_from(&public, "/").await.text();
+    assert!(page.contains("held back"), "{page}");
+
+    kansoku_web::auth::set_operator(&store, "tester", "a long test password").unwrap();
+    let operator = kansoku_web::app(kansoku_web::Config::new(store.clone()));
+    let cookies = log_in(&operator).await;
+    let request = Request::get("/api/v1/overview")
+        .header(header::COOKIE, cookies)
+        .body(Body::empty())
+        .unwrap();
+    let o = answer(&operator, request).await.json();
+    assert_eq!(o["sources"]["sources"], 1, "{o}");
+    assert_eq!(o["period"]["to"], "2003-08-11T16:25:00Z", "{o}");
+}
+
 /// Answers are cached, but an ingest beside the running server shows on the next request.
 #[tokio::test]
 async fn a_new_ingest_shows_on_the_next_request() {
