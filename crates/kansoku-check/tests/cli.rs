@@ -156,6 +156,13 @@ fn errors_exit_3() {
     ]);
     assert_eq!(code, 3);
     assert!(err.contains("bad.toml:3:"), "{err}");
+    // A usage error checked nothing: 3, not clap's 2 (which here means "partly remediated").
+    let (code, _, err) = check(&["scan", "--image", "/", "--lang", "xx"]);
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("--lang"), "{err}");
+    let (code, out, _) = check(&["--help"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("scan"), "{out}");
 }
 
 #[test]
