@@ -466,6 +466,16 @@ fn a_complete_copy_after_a_truncated_one_counts_each_packet_once() {
     assert_eq!(entries[1]["resumes"]["offset"].as_u64(), Some(offset));
     let out = run(&["ingest", "--store", p(&store), p(&pcap)]);
     assert!(stderr(&out).contains("refused"), "{}", stderr(&out));
+
+    // A file that is no capture counted nothing: a later capture is not its continuation.
+    let (notes, other) = (dir.path().join("notes.txt"), dir.path().join("other"));
+    fs::write(&notes, "not a capture\n").unwrap();
+    let out = run(&["ingest", "--store", p(&other), p(&notes)]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let out = run(&["ingest", "--store", p(&other), p(&pcap)]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("counted"), "{}", stderr(&out));
+    assert_eq!(total_packets(&other), total_packets(&whole_only));
 }
 
 #[test]

@@ -290,7 +290,10 @@ impl Run<'_> {
         let faulty = !read.faults.is_empty();
         let mut entry = manifest_entry(label.clone(), args, size, hash, &stats, &read);
         entry.resumes = resumes;
+        // A read stopped by a fault after counting something: a later, longer copy of the same
+        // bytes resumes after them. With nothing counted there is nothing to resume from.
         if let Input::File(path) = input
+            && stats.frames > 0
             && read.faults.iter().any(|f| f.kind.is_fatal())
         {
             let lengths = [read.bytes_read.min(COUNTED_HEAD), read.bytes_read];
@@ -350,7 +353,7 @@ fn resumed_prefix<'m>(manifest: &'m Manifest, path: &Path) -> Option<(&'m Manife
     let stopped: Vec<&ManifestEntry> = manifest
         .entries
         .iter()
-        .filter(|e| e.counted_hash.is_some() && e.counted_head_hash.is_some())
+        .filter(|e| e.counted_hash.is_some() && e.counted_head_hash.is_some() && e.frames > 0)
         .collect();
     if stopped.is_empty() {
         return None;
