@@ -906,12 +906,19 @@ fn write_table(out: &mut dyn Write, document: &Document) -> std::io::Result<()> 
     Ok(())
 }
 
-/// A file name for an owner: lowercase letters, digits and `-`, unique within `taken`.
+/// A file name for an owner: its letters and digits (any script: `京都大学`, `übel-gmbh`),
+/// lowercased, joined by `-`, at most [`MAX_STEM_CHARS`] of them, unique within `taken`.
+/// Where that leaves nothing or a name already taken, a hash of the exact owner name is
+/// appended, so a file's name never depends on which other owners a report holds or their
+/// order (a numbered `owner-2` could silently become another owner's file the next day).
 pub fn file_stem(name: &str, taken: &mut BTreeSet<String>) -> String {
     let mut stem = String::new();
     for c in name.chars() {
-        if c.is_ascii_alphanumeric() {
-            stem.push(c.to_ascii_lowercase());
+        if stem.chars().count() >= MAX_STEM_CHARS {
+            break;
+        }
+        if c.is_alphanumeric() {
+            stem.extend(c.to_lowercase());
         } else if !stem.ends_with('-') && !stem.is_empty() {
             stem.push('-');
         }
@@ -919,16 +926,29 @@ pub fn file_stem(name: &str, taken: &mut BTreeSet<String>) -> String {
     while stem.ends_with('-') {
         stem.pop();
     }
-    if stem.is_empty() {
-        stem.push_str("owner");
+    if !stem.is_empty() && taken.insert(stem.clone()) {
+        return stem;
     }
-    let mut unique = stem.clone();
+    let base = if stem.is_empty() { "owner" } else { &stem };
+    let mut unique = format!("{base}-{:08x}", name_hash(name));
+    // Only two owners whose names differ yet hash alike get here twice.
     let mut n = 2;
     while !taken.insert(unique.clone()) {
-        unique = format!("{stem}-{n}");
+        unique = format!("{base}-{:08x}-{n}", name_hash(name));
         n += 1;
     }
     unique
+}
+
+/// Letters and digits kept of an owner name in its file name: well under the 255-byte limit
+/// of common file systems even at four bytes per character.
+const MAX_STEM_CHARS: usize = 48;
+
+/// 32 bits of FNV-1a over the name's bytes: stable across runs, platforms and versions.
+fn name_hash(name: &str) -> u32 {
+    name.bytes().fold(0x811c_9dc5u32, |h, b| {
+        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+    })
 }
 
 /// Write one file per owner into `dir` (created if needed), each a [`Document`] with that
@@ -1368,11 +1388,28 @@ mod tests {
             file_stem("AS64500 Example Net, Inc.", &mut taken),
             "as64500-example-net-inc"
         );
+        // A second owner with the same letters gets a hash of its own exact name.
+        let second = file_stem("as64500 example net inc", &mut taken);
         assert_eq!(
-            file_stem("as64500 example net inc", &mut taken),
-            "as64500-example-net-inc-2"
+            second,
+            format!(
+                "as64500-example-net-inc-{:08x}",
+                name_hash("as64500 example net inc")
+            )
         );
-        assert_eq!(file_stem("../..", &mut taken), "owner");
-        assert_eq!(file_stem("日本", &mut taken), "owner-2");
+        assert_eq!(
+            file_stem("../..", &mut taken),
+            format!("owner-{:08x}", name_hash("../.."))
+        );
+        // Names in any script keep their letters: no numbered `owner-N` that shifts when an
+        // owner is added.
+        assert_eq!(file_stem("京都大学", &mut taken), "京都大学");
+        assert_eq!(file_stem("東京大学", &mut taken), "東京大学");
+        assert_eq!(file_stem("Übel GmbH", &mut taken), "übel-gmbh");
+        let long = "ä".repeat(300);
+        assert_eq!(file_stem(&long, &mut taken).chars().count(), 48);
+        // The same name always gets the same file, whatever came before it.
+        let mut other = BTreeSet::new();
+        assert_eq!(file_stem("東京大学", &mut other), "東京大学");
     }
 }
