@@ -103,10 +103,15 @@ fn quarantine_file(
     size: u64,
     want_sha: &str,
 ) -> Result<String, String> {
-    let path = volume
+    let Some(path) = volume
         .resolve_win(volume.root(), rel)
         .map_err(|e| e.to_string())?
-        .ok_or_else(|| format!("{rel} no longer exists"))?;
+    else {
+        // A plan applied twice, or the file removed by hand: what the plan wanted holds.
+        return Ok(format!(
+            "already done: {rel} is not there; nothing to quarantine"
+        ));
+    };
     let meta = fs::metadata(&path).map_err(|e| format!("{rel}: {e}"))?;
     if !meta.is_file() || meta.len() > MAX_FILE {
         return Err(format!("{rel} is not a regular file of a plausible size"));
@@ -170,6 +175,16 @@ fn edit_hive(
         .map_err(|e| e.to_string())?
         .ok_or_else(|| format!("{rel} no longer exists"))?;
     let hive = Hive::open(&path).map_err(|e| e.to_string())?;
+    // A plan applied twice finds its targets gone: done already, not a damaged hive.
+    if !edit::target_present(&hive, edit).map_err(|e| e.to_string())? {
+        let what = match edit {
+            Edit::DeleteValue { key, value } => format!("value {value:?} of {key}"),
+            Edit::DeleteKey { key } => format!("key {key}"),
+        };
+        return Ok(format!(
+            "already done: {what} is not in {rel}; nothing was changed"
+        ));
+    }
     let before = hive.bytes().to_vec();
     let name = path
         .file_name()

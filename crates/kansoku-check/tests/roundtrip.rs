@@ -208,6 +208,27 @@ fn scan_apply_scan_restore_scan() {
         .collect();
     assert_eq!(regs.len(), 6);
 
+    // The same plan applied again finds every target gone: "already done", not a damaged
+    // hive, and exit 0 since the volume scans clean. Nothing is touched.
+    let state = || -> Vec<Option<Vec<u8>>> {
+        originals
+            .iter()
+            .map(|(p, _)| std::fs::read(p).ok())
+            .collect()
+    };
+    let cleaned = state();
+    let (code, again) = json(&["apply", "--plan", s(&plan_path), "--format", "json"]);
+    assert_eq!(code, 0, "{again:#}");
+    assert_eq!(again["status"], "remediated");
+    for a in again["actions"].as_array().unwrap() {
+        assert_eq!(a["ok"], true, "{a:#}");
+        assert!(
+            a["detail"].as_str().unwrap().starts_with("already done"),
+            "{a:#}"
+        );
+    }
+    assert!(cleaned == state(), "a second apply changed the volume");
+
     // 5. Restore: the first hive action on SYSTEM cannot be undone before the later ones.
     let ids: Vec<String> = results
         .iter()

@@ -361,6 +361,18 @@ pub fn filetime_now() -> u64 {
     (secs + 11_644_473_600) * 10_000_000
 }
 
+/// Whether the target of `edit` is in `hive`: a value or key already gone means the edit
+/// was already made (a plan applied twice), which is no corruption.
+pub fn target_present(hive: &Hive, edit: &Edit) -> Result<bool, HiveError> {
+    Ok(match edit {
+        Edit::DeleteValue { key, value } => match hive.key(key)? {
+            Some(k) => k.values()?.iter().any(|v| names_equal(&v.name, value)),
+            None => false,
+        },
+        Edit::DeleteKey { key } => hive.key(key)?.is_some(),
+    })
+}
+
 /// Applies `edits` in order to a copy of `hive` and returns the new file image. Every
 /// target must exist (a plan made against a different hive fails here, not silently).
 pub fn apply(hive: &Hive, edits: &[Edit], now: u64) -> Result<Vec<u8>, HiveError> {
