@@ -3,6 +3,7 @@
 
 mod alerting;
 mod cmd;
+mod coverage;
 mod pipeline;
 mod time;
 

@@ -478,6 +478,64 @@ fn a_complete_copy_after_a_truncated_one_counts_each_packet_once() {
     assert_eq!(total_packets(&other), total_packets(&whole_only));
 }
 
+/// A period outside the data (2013 typed for 2003) and a misspelt signature give empty
+/// answers; each command says why on stderr rather than let them read as a quiet network.
+#[test]
+fn empty_answers_say_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let empty = run(&["report", "--store", p(&store)]);
+    assert!(!empty.status.success(), "no store yet: {}", stderr(&empty));
+    let (pcap, _) = simulate(dir.path(), 43);
+    assert!(
+        run(&["ingest", "--store", p(&store), p(&pcap)])
+            .status
+            .success()
+    );
+    let outside = "nothing in the period asked for: the store's data runs from 2003-";
+    for command in ["report", "alerts"] {
+        let out = run(&[command, "--store", p(&store), "--from", "2013-08-11"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert!(
+            stderr(&out).contains(outside),
+            "{command}: {}",
+            stderr(&out)
+        );
+        let out = run(&[command, "--store", p(&store)]);
+        assert!(
+            !stderr(&out).contains("nothing in"),
+            "{command}: {}",
+            stderr(&out)
+        );
+    }
+    let svg = dir.path().join("c.svg");
+    let out = run(&[
+        "chart",
+        "--store",
+        p(&store),
+        "--signature",
+        "welchai",
+        "-o",
+        p(&svg),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("nothing seen on welchai in the period"),
+        "{}",
+        stderr(&out)
+    );
+    let out = run(&[
+        "chart",
+        "--store",
+        p(&store),
+        "--port",
+        "tcp/135",
+        "-o",
+        p(&svg),
+    ]);
+    assert!(!stderr(&out).contains("nothing"), "{}", stderr(&out));
+}
+
 #[test]
 fn report_formats() {
     let dir = tempfile::tempdir().unwrap();

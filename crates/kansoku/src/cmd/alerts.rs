@@ -10,6 +10,7 @@ use kansoku_store::{ScopeFilter, Store, alerts_batch, write_batches};
 
 use super::Format;
 use crate::alerting;
+use crate::coverage::warn_outside;
 use crate::time::{parse_time, unix_seconds};
 
 #[derive(Args, Debug)]
@@ -64,6 +65,7 @@ impl AlertsArgs {
 
 pub fn run(args: AlertsArgs) -> Result<bool> {
     let store = Store::open(&args.store)?;
+    warn_outside(&store, unix_seconds(&args.from), unix_seconds(&args.to))?;
     let filter = match (&args.port, &args.signature) {
         (Some(PortName(proto, port)), _) => ScopeFilter::Port {
             proto: *proto,

@@ -15,7 +15,8 @@ use kansoku_store::Store;
 use kansoku_store::activity::{ActivityFilter, read_activity};
 
 use super::Format;
-use crate::time::parse_time;
+use crate::coverage::warn_outside;
+use crate::time::{parse_time, unix_seconds};
 
 #[derive(Args, Debug)]
 #[command(group(ArgGroup::new("owners").required(true).args(["prefixes", "asn_db"])))]
@@ -68,6 +69,7 @@ pub fn run(args: OwnersArgs) -> Result<bool> {
         (None, None) => unreachable!("clap requires --prefixes or --asn-db"),
     };
     let store = Store::open(&args.store)?;
+    warn_outside(&store, unix_seconds(&args.from), unix_seconds(&args.to))?;
     let activity = read_activity(
         &store,
         &ActivityFilter {

@@ -8,7 +8,8 @@ use kansoku_classify::Networks;
 use kansoku_store::{BackscatterOptions, Report, ReportOptions, Store};
 
 use super::Format;
-use crate::time::parse_time;
+use crate::coverage::warn_outside;
+use crate::time::{parse_time, unix_seconds};
 
 #[derive(Args, Debug)]
 pub struct ReportArgs {
@@ -47,6 +48,7 @@ pub struct ReportArgs {
 
 pub fn run(args: ReportArgs) -> Result<bool> {
     let store = Store::open(&args.store)?;
+    warn_outside(&store, unix_seconds(&args.from), unix_seconds(&args.to))?;
     if args.backscatter {
         let telescope = Networks::parse(&args.telescope.join("\n"))
             .map_err(|e| anyhow::anyhow!("--telescope: {e}"))?;
