@@ -305,6 +305,14 @@ fn mixed_darknet_classes_are_recovered() {
             );
         }
     }
+    // Another seed's truth shares no source with this store: refused, not scored 0.
+    let other_dir = dir.path().join("other");
+    std::fs::create_dir(&other_dir).unwrap();
+    let (_, other) = simulate(&other_dir, "mixed-darknet", "0.2", "5");
+    let out = run(&["evaluate", "--store", p(&store), "--truth", p(&other)]);
+    assert_eq!(out.status.code(), Some(1));
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("is in the store"), "{said}");
 }
 
 #[test]

@@ -138,6 +138,29 @@ pub fn run(args: EvaluateArgs) -> Result<bool> {
             );
         }
     }
+    // Recall 0 everywhere reads like a useless classifier; it almost always means another
+    // seed's truth or another store.
+    let seen = truth
+        .keys()
+        .filter(|src| predicted.contains_key(*src))
+        .count();
+    if seen == 0 && !truth.is_empty() {
+        anyhow::bail!(
+            "none of the {} sources of {} is in the store {}: is it the truth of the capture \
+             this store ingested?",
+            truth.len(),
+            args.truth.display(),
+            args.store.display()
+        );
+    }
+    if seen * 2 < truth.len() {
+        eprintln!(
+            "note: only {seen} of the {} sources of {} are in the store: is it the truth of \
+             the capture this store ingested?",
+            truth.len(),
+            args.truth.display()
+        );
+    }
     let evaluation = evaluate(&truth, &predicted);
     print(&evaluation, args.format)?;
     Ok(true)
