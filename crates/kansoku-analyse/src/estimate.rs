@@ -749,7 +749,10 @@ fn uniform_scanning(hosts: &[Host]) -> Assumption {
     // The store calls a few destinations sequential when they happen to rise by small
     // steps, which random scanning does now and then; a tenth of the source-hours is a
     // minority of sources that really walk, a majority makes the signature a walker.
-    let verdict = if share > 0.5 {
+    let verdict = if judged == 0 {
+        // No source-hour with several destinations: nothing to judge the pattern by.
+        Verdict::Doubtful
+    } else if share > 0.5 {
         Verdict::Fails
     } else if share > 0.1 {
         Verdict::Doubtful
@@ -757,6 +760,9 @@ fn uniform_scanning(hosts: &[Host]) -> Assumption {
         Verdict::Holds
     };
     let detail = match verdict {
+        Verdict::Doubtful if judged == 0 => "no source-hour with several destinations, so \
+            nothing shows how sources pick their targets; random scanning is assumed"
+            .to_owned(),
         Verdict::Fails => format!(
             "{sequential} of {judged} source-hours with several destinations walk \
              sequentially: such scanners reach the telescope in runs of consecutive \

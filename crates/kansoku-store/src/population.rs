@@ -28,7 +28,8 @@ pub fn telescope_share(prefixes: &[String]) -> Result<f64, String> {
     }
 }
 
-/// The estimate's inputs for `signature` in `[from_s, to_s)` (whole hours; open where absent).
+/// The estimate's inputs for `signature` in `[from_s, to_s)` (whole hours; open where absent):
+/// its IPv4 sources, the address family the telescope's share is measured in.
 pub fn estimate_inputs(
     store: &Store,
     signature: &str,
@@ -91,7 +92,8 @@ fn observations(
     from: Option<i64>,
     to: Option<i64>,
 ) -> Result<Vec<Observation>, StoreError> {
-    let mut window = vec!["TRUE".to_owned()];
+    // IPv4 sources only: the telescope's share, and so every rate, is of the IPv4 space.
+    let mut window = vec!["strpos(src, ':') = 0".to_owned()];
     if let Some(from) = from {
         window.push(format!("hour >= to_timestamp_seconds({from})"));
     }

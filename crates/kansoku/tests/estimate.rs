@@ -145,3 +145,54 @@ fn sequential_blaster_is_refused() {
     );
     assert!(e["at_end"].is_null() && e["fit"].is_null(), "{e}");
 }
+
+/// The telescope's share is of the IPv4 space: IPv6 sources are not scaled by it. A store
+/// of IPv6 probes alone is refused with the reason; an IPv4 probe beside them is estimated
+/// alone.
+#[test]
+fn only_ipv4_sources_are_estimated() {
+    let dir = tempfile::tempdir().unwrap();
+    let (v6, v4, store) = (
+        dir.path().join("v6.pcap"),
+        dir.path().join("v4.pcap"),
+        dir.path().join("store"),
+    );
+    // 2003-08-11 16:20 UTC and later.
+    let t = 1_060_618_800;
+    common::syn_pcap(
+        &v6,
+        &[
+            common::syn(t, "2001:db8:1::9", 2347),
+            common::syn(t + 60, "2001:db8:2::9", 2347),
+        ],
+    );
+    run(&["ingest", "--store", p(&store), p(&v6)]);
+    let estimate = |store: &std::path::Path| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_kansoku"))
+            .args([
+                "estimate",
+                "--store",
+                p(store),
+                "--signature",
+                "scan/tcp/2347",
+            ])
+            .args(["--telescope", "198.18.0.0/16", "--format", "json"])
+            .output()
+            .unwrap()
+    };
+    let out = estimate(&store);
+    assert_eq!(out.status.code(), Some(1));
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("no IPv4 sources of signature"), "{said}");
+
+    common::syn_pcap(&v4, &[common::syn(t + 120, "203.0.113.9", 2347)]);
+    run(&["ingest", "--store", p(&store), p(&v4)]);
+    let out = estimate(&store);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let e: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(e["sources"], 1, "{e}");
+}

@@ -1076,23 +1076,8 @@ async fn the_public_view_is_coarse_delayed_and_thresholded() {
     assert!(page.contains("Operator view"));
 }
 
-/// A classic pcap (raw IPv4 link) of one SYN from 203.0.113.9 to 198.18.1.1 port `port`.
-fn one_syn_pcap(path: &Path, unix_s: u32, port: u16) {
-    let mut file = Vec::new();
-    for field in [0xa1b2_c3d4u32, 0x0004_0002, 0, 0, 65_535, 101] {
-        file.extend_from_slice(&field.to_le_bytes());
-    }
-    let mut packet = vec![0x45, 0, 0, 40, 0, 1, 0x40, 0, 64, 6, 0, 0];
-    packet.extend_from_slice(&[203, 0, 113, 9, 198, 18, 1, 1]);
-    packet.extend_from_slice(&40_000u16.to_be_bytes());
-    packet.extend_from_slice(&port.to_be_bytes());
-    packet.extend_from_slice(&[0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x02, 0xff, 0xff, 0, 0, 0, 0]);
-    for field in [unix_s, 0, 40, 40] {
-        file.extend_from_slice(&field.to_le_bytes());
-    }
-    file.extend_from_slice(&packet);
-    std::fs::write(path, file).unwrap();
-}
+/// Where the hand-made probes of these tests come from.
+const V4_PROBER: &str = "203.0.113.9";
 
 /// Any odd port is a `scan/...` signature, so a signature page that answered 404 for nothing
 /// and 200 for one packet would tell whoever probed a candidate sensor address that the
@@ -1111,7 +1096,10 @@ async fn the_public_cannot_tell_a_signature_seen_once_from_one_never_seen() {
         .unwrap()
         .timestamp();
     let pcap = dir.path().join("one.pcap");
-    one_syn_pcap(&pcap, (first + 86_400) as u32, 2347);
+    common::syn_pcap(
+        &pcap,
+        &[common::syn((first + 86_400) as u32, V4_PROBER, 2347)],
+    );
     run(&["ingest", "--store", p(&store), p(&pcap)]);
     let (once, never) = ("scan/tcp/2347", "scan/tcp/2348");
     let public = kansoku_web::app(kansoku_web::Config::new(store.clone()));
@@ -1158,7 +1146,7 @@ async fn the_public_overview_holds_back_small_daily_counts_and_the_exact_end() {
     let dir = tempfile::tempdir().unwrap();
     let (store, pcap) = (dir.path().join("store"), dir.path().join("one.pcap"));
     // 2003-08-11 16:20:00 UTC.
-    one_syn_pcap(&pcap, 1_060_618_800, 2347);
+    common::syn_pcap(&pcap, &[common::syn(1_060_618_800, V4_PROBER, 2347)]);
     run(&["ingest", "--store", p(&store), p(&pcap)]);
     let public = kansoku_web::app(kansoku_web::Config::new(store.clone()));
     let o = get_from(&public, "/api/v1/overview").await.json();

@@ -223,7 +223,8 @@ pub fn run(args: EstimateArgs) -> Result<bool> {
     let to = to.or_else(|| rows.iter().map(|o| o.hour + HOUR).max());
     let (Some(from), Some(to)) = (from, to) else {
         bail!(
-            "no sources of signature `{}` in the store{}",
+            "no IPv4 sources of signature `{}` in the store{} (the estimate scales by the \
+             telescope's share of the IPv4 space, so it counts IPv4 sources only)",
             args.signature,
             if args.from.is_some() || args.to.is_some() {
                 " in that window"

@@ -89,3 +89,59 @@ pub fn set_cookie(headers: &axum::http::HeaderMap, name: &str) -> String {
         .unwrap()
         .to_owned()
 }
+
+/// One TCP SYN for [`syn_pcap`]: capture time, source address (IPv4 or IPv6), port.
+pub struct Syn {
+    pub unix_s: u32,
+    pub src: std::net::IpAddr,
+    pub port: u16,
+}
+
+pub fn syn(unix_s: u32, src: &str, port: u16) -> Syn {
+    Syn {
+        unix_s,
+        src: src.parse().expect("an IP address"),
+        port,
+    }
+}
+
+/// A classic pcap (raw IP link type) of bare SYNs, each to 198.18.1.1 (or 2001:db8::1 from
+/// an IPv6 source): probes no simulator scenario makes, written byte by byte.
+pub fn syn_pcap(path: &Path, syns: &[Syn]) {
+    let mut file = Vec::new();
+    for field in [0xa1b2_c3d4u32, 0x0004_0002, 0, 0, 65_535, 101] {
+        file.extend_from_slice(&field.to_le_bytes());
+    }
+    for s in syns {
+        let mut tcp = Vec::new();
+        tcp.extend_from_slice(&40_000u16.to_be_bytes());
+        tcp.extend_from_slice(&s.port.to_be_bytes());
+        tcp.extend_from_slice(&[0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x02, 0xff, 0xff, 0, 0, 0, 0]);
+        let mut packet = match s.src {
+            std::net::IpAddr::V4(src) => {
+                let mut ip = vec![0x45, 0, 0, 40, 0, 1, 0x40, 0, 64, 6, 0, 0];
+                ip.extend_from_slice(&src.octets());
+                ip.extend_from_slice(&[198, 18, 1, 1]);
+                ip
+            }
+            std::net::IpAddr::V6(src) => {
+                let mut ip = vec![0x60, 0, 0, 0, 0, 20, 6, 64];
+                ip.extend_from_slice(&src.octets());
+                ip.extend_from_slice(
+                    &"2001:db8::1"
+                        .parse::<std::net::Ipv6Addr>()
+                        .unwrap()
+                        .octets(),
+                );
+                ip
+            }
+        };
+        packet.extend_from_slice(&tcp);
+        let len = packet.len() as u32;
+        for field in [s.unix_s, 0, len, len] {
+            file.extend_from_slice(&field.to_le_bytes());
+        }
+        file.extend_from_slice(&packet);
+    }
+    std::fs::write(path, file).unwrap();
+}
