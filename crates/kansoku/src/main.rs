@@ -58,6 +58,19 @@ enum Command {
 }
 
 impl Command {
+    /// Commands that print their results to standard output.
+    fn prints_results(&self) -> bool {
+        matches!(
+            self,
+            Command::Report(_)
+                | Command::Sql(_)
+                | Command::Alerts(_)
+                | Command::Owners(_)
+                | Command::Estimate(_)
+                | Command::Evaluate(_)
+        )
+    }
+
     /// The `--from`/`--to` period of the commands that take one.
     fn period(&self) -> Option<(&Option<String>, &Option<String>)> {
         match self {
@@ -71,6 +84,18 @@ impl Command {
     }
 }
 
+/// `kansoku sql ... | head` should end like any Unix filter when `head` has read enough:
+/// killed by SIGPIPE, silently. Rust ignores SIGPIPE, so the next write failed instead, and
+/// `println!` panicked on it. Only for commands whose job is printing: a client hanging up
+/// must not kill the server, and an ingest's writes go to files.
+fn end_quietly_when_the_reader_goes_away() {
+    #[cfg(unix)]
+    // SAFETY: called before any thread is started; SIG_DFL is a valid disposition.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     if let Some((from, to)) = cli.command.period()
@@ -79,6 +104,9 @@ fn main() -> ExitCode {
         Cli::command()
             .error(clap::error::ErrorKind::ArgumentConflict, message)
             .exit();
+    }
+    if cli.command.prints_results() {
+        end_quietly_when_the_reader_goes_away();
     }
     let result = match cli.command {
         Command::Ingest(args) => cmd::ingest::run(args),

@@ -536,6 +536,41 @@ fn empty_answers_say_why() {
     assert!(!stderr(&out).contains("nothing"), "{}", stderr(&out));
 }
 
+/// `kansoku sql ... | head`: when the reader has had enough, kansoku ends like a Unix filter
+/// (SIGPIPE), without a panic message or an error of its own.
+#[cfg(unix)]
+#[test]
+fn a_reader_that_stops_early_ends_the_output_quietly() {
+    use std::io::Read;
+    use std::os::unix::process::ExitStatusExt;
+    let dir = tempfile::tempdir().unwrap();
+    let (pcap, _) = simulate(dir.path(), 44);
+    let store = dir.path().join("store");
+    assert!(
+        run(&["ingest", "--store", p(&store), p(&pcap)])
+            .status
+            .success()
+    );
+    let mut child = kansoku()
+        .args(["sql", "--store", p(&store), "SELECT * FROM observations"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 100];
+    child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+    // The read end is closed here; the rest of the table (megabytes) cannot be written.
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.signal(),
+        Some(13),
+        "{:?}: {}",
+        out.status,
+        stderr(&out)
+    );
+    assert!(stderr(&out).is_empty(), "{}", stderr(&out));
+}
+
 #[test]
 fn report_formats() {
     let dir = tempfile::tempdir().unwrap();
