@@ -380,8 +380,10 @@ impl FromRequestParts<AppState> for Owner {
             .headers
             .get(AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim)
+            // The scheme name is case-insensitive (RFC 9110 §11.1): `bearer` is `Bearer`.
+            .and_then(|v| v.split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, token)| token.trim())
             .ok_or_else(unauthorized)?;
         let hash = blake3::hash(token.as_bytes()).to_hex().to_string();
         let dir = state.store_dir.clone();

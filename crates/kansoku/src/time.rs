@@ -39,9 +39,16 @@ pub fn parse_time(text: &str) -> Result<String, String> {
     let text = text.trim();
     let utc = if let Ok(t) = DateTime::parse_from_rfc3339(text) {
         t.with_timezone(&Utc)
-    } else if let Ok(t) = NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S") {
-        t.and_utc()
-    } else if let Ok(t) = NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M") {
+    } else if let Some(t) = [
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%dT%H:%M",
+    ]
+    .iter()
+    .find_map(|format| NaiveDateTime::parse_from_str(text, format).ok())
+    {
+        // With a space or a `T` (as the web API and its docs write times), UTC.
         t.and_utc()
     } else if let Ok(d) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
         d.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc()
@@ -102,6 +109,13 @@ mod tests {
             Ok("2003-08-11T16:10:00Z".into())
         );
         assert!(parse_time("yesterday").is_err());
+        for t in [
+            "2003-08-11T16:10",
+            "2003-08-11T16:10:00",
+            "2003-08-11 16:10:00",
+        ] {
+            assert_eq!(parse_time(t), Ok("2003-08-11T16:10:00Z".into()), "{t}");
+        }
         assert_eq!(
             rfc3339(1_060_618_200_000_000_000),
             "2003-08-11T16:10:00.000000Z"

@@ -920,6 +920,12 @@ async fn owner_tokens_see_only_their_own_hosts() {
             .starts_with("text/csv")
     );
     assert!(body.lines().count() > 1 && !body.contains("High Net"));
+    // The scheme name is case-insensitive.
+    let lower = Request::get("/api/v1/owner/hosts")
+        .header(header::AUTHORIZATION, format!("bearer {low}"))
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(send(&app, lower).await.0, StatusCode::OK);
     for auth in [None, Some("Bearer nope".to_owned()), Some(low.clone())] {
         let mut r = Request::get("/api/v1/owner/hosts");
         if let Some(a) = &auth {
@@ -929,7 +935,7 @@ async fn owner_tokens_see_only_their_own_hosts() {
         assert_eq!(
             status,
             StatusCode::UNAUTHORIZED,
-            "{auth:?} without `Bearer `"
+            "{auth:?} without a bearer token"
         );
     }
 
