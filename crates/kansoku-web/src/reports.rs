@@ -79,6 +79,12 @@ pub struct DailyCount {
     pub reports: u64,
 }
 
+/// Unicode's explicit bidirectional embeddings, overrides and isolates (U+202A–U+202E,
+/// U+2066–U+2069): invisible, yet they reorder the text around them on display.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
 impl Submission {
     /// Checks every field; the error names the field and what it accepts.
     pub fn validate(self, today: NaiveDate) -> Result<Submission, WebError> {
@@ -125,6 +131,13 @@ impl Submission {
             .any(|t| t.chars().any(|c| c.is_control() && c != '\n' && c != '\t'))
         {
             return bad("text and contact may not hold control characters".into());
+        }
+        if [text, contact.unwrap_or("")]
+            .iter()
+            .any(|t| t.chars().any(is_bidi_control))
+        {
+            // They reorder what the operator page shows ("Trojan Source", CVE-2021-42574).
+            return bad("text and contact may not hold bidirectional control characters".into());
         }
         Ok(Submission {
             signature,
@@ -273,7 +286,7 @@ mod tests {
     #[test]
     fn every_field_is_checked() {
         type Change = fn(&mut Submission);
-        let cases: [(Change, &str); 7] = [
+        let cases: [(Change, &str); 8] = [
             (|s| s.signature = "codered".into(), "signature"),
             (|s| s.date = "12/08/2003".into(), "YYYY-MM-DD"),
             (|s| s.date = "2003-08-21".into(), "today"),
@@ -281,6 +294,7 @@ mod tests {
             (|s| s.os = "BeOS".into(), "os"),
             (|s| s.text = "x".repeat(MAX_TEXT + 1), "text"),
             (|s| s.contact = Some("a\u{7}b".into()), "control"),
+            (|s| s.text = "fine \u{202e}txt.exe".into(), "bidirectional"),
         ];
         for (change, says) in cases {
             let mut s = submission();
