@@ -256,6 +256,17 @@ fn visible(store: &Store, period: &Period, view: View) -> Result<Period, WebErro
     let coarse = i64::from(policy.min_bin_s.max(1));
     seen.from_s = seen.from_s.map(|from| from.div_euclid(coarse) * coarse);
     seen.to_s = seen.to_s.map(|to| to.div_euclid(coarse) * coarse);
+    if let (Some(from), Some(to)) = (seen.from_s, seen.to_s)
+        && from >= to
+        && period.from_s.zip(period.to_s).is_some_and(|(f, t)| f < t)
+    {
+        // Inside one public bin: an empty 200 would read as "nothing seen".
+        return Err(WebError::BadRequest(format!(
+            "the period lies within one public bin of {} s; the public sees whole bins, so \
+             give a period that spans one",
+            coarse
+        )));
+    }
     Ok(seen)
 }
 

@@ -1073,6 +1073,18 @@ async fn the_public_view_is_coarse_delayed_and_thresholded() {
         .map(|p| p[1].as_f64().unwrap())
         .sum();
     assert_eq!(more["packets"].as_f64(), Some(shown));
+    // A period inside one public bin is refused, not answered empty.
+    let inside = public_get(
+        "/api/v1/ports/tcp/135?from=2003-08-11T16:10:00Z&to=2003-08-11T16:50:00Z",
+        policy,
+    )
+    .await;
+    assert_eq!(inside.status, StatusCode::BAD_REQUEST, "{}", inside.text());
+    assert!(
+        inside.text().contains("within one public bin"),
+        "{}",
+        inside.text()
+    );
     let page = public_get("/port/tcp/135", policy).await.text();
     assert!(
         page.contains("Public view") && page.contains("held back"),
