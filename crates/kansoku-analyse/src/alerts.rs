@@ -136,7 +136,11 @@ fn moments((n, sum, sum_sq): (usize, f64, f64)) -> (f64, f64) {
 /// guard that keep a rise under way out of the level reference. A rise that begins before then
 /// (a store that starts in the middle of an outbreak) raises nothing; callers say so.
 pub fn learning_bins(bin_seconds: u32) -> usize {
-    let per_day = bins_per_day(bin_seconds);
+    history_needed(bins_per_day(bin_seconds))
+}
+
+/// A day of bins plus the guard of two hours (a twelfth of a day).
+fn history_needed(per_day: usize) -> usize {
     per_day + per_day / 12
 }
 
@@ -154,8 +158,7 @@ fn bins_per_day(bin_seconds: u32) -> usize {
 fn baseline(sums: &Sums, t: usize, per_day: usize, config: &AlertConfig) -> Option<(f64, f64)> {
     let w = config.window_bins as usize;
     let guard = per_day / 12;
-    if t < per_day + guard {
-        // Keep in step with `learning_bins`.
+    if t < history_needed(per_day) {
         return None;
     }
     let mut seasonal = (0usize, 0.0, 0.0);
