@@ -8,11 +8,7 @@ use kansoku_store::{Store, store_span};
 use crate::time::rfc3339;
 
 /// A note when the store holds no observations, or none in `[from_s, to_s)`.
-pub fn period_note(
-    store: &Store,
-    from_s: Option<i64>,
-    to_s: Option<i64>,
-) -> Result<Option<String>> {
+fn period_note(store: &Store, from_s: Option<i64>, to_s: Option<i64>) -> Result<Option<String>> {
     let bin = store.meta().bin_seconds;
     let Some((first, last)) = store_span(store, bin, None, None)? else {
         return Ok(Some("the store holds no observations yet".into()));
@@ -29,10 +25,11 @@ pub fn period_note(
     }))
 }
 
-/// Prints the note of [`period_note`], if any.
-pub fn warn_outside(store: &Store, from_s: Option<i64>, to_s: Option<i64>) -> Result<()> {
-    if let Some(note) = period_note(store, from_s, to_s)? {
+/// Prints the note of [`period_note`], if any; returns whether it did.
+pub fn warn_outside(store: &Store, from_s: Option<i64>, to_s: Option<i64>) -> Result<bool> {
+    let note = period_note(store, from_s, to_s)?;
+    if let Some(note) = &note {
         eprintln!("note: {note}");
     }
-    Ok(())
+    Ok(note.is_some())
 }

@@ -11,7 +11,7 @@ use kansoku_chart::{
 };
 use kansoku_store::{ChartScope, ObservationSeries, Store, port_heatmap, sensors, store_span};
 
-use crate::coverage::period_note;
+use crate::coverage::warn_outside;
 use crate::time::{parse_duration, parse_time, unix_seconds};
 
 #[derive(Args, Debug)]
@@ -58,9 +58,7 @@ pub fn run(args: ChartArgs) -> Result<bool> {
         );
     }
     let (from, to) = (unix_seconds(&args.from), unix_seconds(&args.to));
-    if let Some(note) = period_note(&store, from, to)? {
-        eprintln!("note: {note}");
-    }
+    let outside = warn_outside(&store, from, to)?;
     // Zero points at the ends of the store's period: a missing bin is zero to the chart, so
     // this makes every chart span the whole period, quiet days included.
     let span = store_span(&store, bin, from, to)?;
@@ -104,7 +102,7 @@ pub fn run(args: ChartArgs) -> Result<bool> {
             (None, None) => unreachable!("clap requires one of --port, --signature, --heatmap"),
         };
         let mut series = ObservationSeries::read(&store, &scope, bin, from, to)?;
-        if series.packets.is_empty() && period_note(&store, from, to)?.is_none() {
+        if series.packets.is_empty() && !outside {
             // A misspelt signature draws the same flat chart as a quiet one.
             eprintln!("note: nothing seen on {what} in the period: the chart is empty");
         }
